@@ -1,0 +1,93 @@
+"""Input checks shared by the public functions: one place that turns user input into float arrays.
+
+Every check raises :class:`ValueError` whose message names the argument, the problem and the
+offending positions (0-based), so a user can find the bad row without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+_MAX_LISTED = 10
+Sized = Sequence | np.ndarray
+
+
+def positions(mask: np.ndarray) -> str:
+    """Describe the positions where ``mask`` is true, e.g. ``"positions [2, 7]"``."""
+    idx = np.flatnonzero(np.asarray(mask))
+    shown = ", ".join(str(i) for i in idx[:_MAX_LISTED])
+    more = f", ... ({idx.size} in all)" if idx.size > _MAX_LISTED else ""
+    return f"position{'s' if idx.size != 1 else ''} [{shown}{more}]"
+
+
+def as_float_array(name: str, values: object, *, ndim: int | None = 1) -> np.ndarray:
+    """Convert ``values`` to a float array, naming non-numeric entries if that fails."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raw = np.asarray(values, dtype=object).ravel()
+        bad = [i for i, v in enumerate(raw) if not _is_number(v)]
+        raise ValueError(
+            f"{name} must be numeric; non-numeric values at {positions(np.isin(np.arange(raw.size), bad))}: "
+            + ", ".join(repr(raw[i]) for i in bad[:_MAX_LISTED])
+        ) from None
+    if ndim is not None and arr.ndim != ndim:
+        if ndim == 1 and arr.ndim == 0:
+            arr = arr.reshape(1)
+        else:
+            raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _is_number(v: object) -> bool:
+    try:
+        float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_finite(name: str, arr: np.ndarray) -> None:
+    """Reject NaN and infinite values."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} has NaN or infinite values at {positions(bad)}")
+
+
+def check_positive(name: str, arr: np.ndarray, *, strict: bool = True) -> None:
+    """Reject non-finite and non-positive (or negative, with ``strict=False``) values."""
+    check_finite(name, arr)
+    bad = arr <= 0 if strict else arr < 0
+    if bad.any():
+        what = "positive" if strict else "non-negative"
+        raise ValueError(f"{name} must be {what}; offending values at {positions(bad)}")
+
+
+def check_same_length(**arrays: Sized) -> int:
+    """Return the common length of the named arrays, or raise naming the lengths."""
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"{n}={k}" for n, k in lengths.items())
+        raise ValueError(f"arguments must have equal lengths; got {desc}")
+    return next(iter(lengths.values()))
+
+
+def check_option(name: str, value: object, allowed: Iterable[str]) -> str:
+    """Reject an option value that is not one of ``allowed`` (case-sensitive, metafor spellings)."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"unknown {name}={value!r}; expected one of {', '.join(map(repr, allowed))}")
+    return value  # type: ignore[return-value]
+
+
+def check_level(level: float) -> float:
+    """Accept a confidence level in (0, 1) or in percent (1, 100), as metafor does."""
+    level = float(level)
+    if 1 < level < 100:
+        level /= 100
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1) (or a percentage), got {level!r}")
+    return level
+
