@@ -1,0 +1,238 @@
+"""Random- and common-effect meta-analysis: :func:`meta_analyze`, the one way in.
+
+The statistics follow metafor's ``rma.uni`` (estimate, Wald or Knapp-Hartung inference, Q, I², H²),
+``confint.rma.uni`` (Q-profile interval for tau², Viechtbauer 2007) and ``predict.rma`` (prediction
+interval). The same vectorised core, :func:`fit_batch`, fits one dataset or many at once (leave-one-out,
+bootstrap, permutation), so there is a single fit path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+from . import _validation as v
+from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
+from .results import MetaResult
+
+TESTS = ("z", "knha")
+
+
+def check_effects(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate effect sizes and sampling variances; return them as float arrays.
+
+    The single array-validation gate of the package: NaN or infinite values, non-positive variances,
+    unequal lengths, empty or non-numeric input raise :class:`ValueError` naming the positions.
+    """
+    y = v.as_float_array("yi", yi)
+    s = v.as_float_array("vi", vi)
+    v.check_same_length(yi=y, vi=s)
+    if y.size == 0:
+        raise ValueError("no effects given: yi and vi are empty")
+    v.check_finite("yi", y)
+    v.check_positive("vi", s)
+    return y, s
+
+
+def fit_batch(
+    batch: Batch,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+) -> dict[str, np.ndarray]:
+    """Fit the model to every dataset of ``batch``; return a dict of arrays, one entry per dataset.
+
+    Keys: ``beta`` (m, p), ``vb`` (m, p, p), ``tau2``, ``se_tau2``, ``iterations``, ``converged``,
+    ``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``, ``s2w`` (Knapp-Hartung scale, 1 for "z"), ``df``
+    (residual df used by "knha"; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k).
+    Inputs are assumed valid (see :func:`check_effects`).
+    """
+    k, p = batch.k, batch.p
+    fit = estimate_tau2(batch.yi, batch.vi, method, present=batch.present, X=batch.X)
+    tau2 = fit.tau2
+    w = batch.present / (batch.vi + tau2[:, None])
+    beta, e, M = wls(batch, w)
+
+    # heterogeneity: Q with inverse-variance weights; I² and H² as metafor
+    w0 = batch.present / batch.vi
+    _, e0, M0 = wls(batch, w0)
+    q = (w0 * e0**2).sum(-1)
+    q_df = k - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_pvalue = np.where(q_df > 0, stats.chi2.sf(q, np.maximum(q_df, 1)), 1.0)
+        if method == "EE":
+            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)
+            h2 = q / q_df
+        else:
+            s2 = q_df / tr_pd(batch, w0, M0, np.ones_like(w0))  # "typical" within-study variance
+            i2 = 100 * tau2 / (s2 + tau2)
+            h2 = tau2 / s2 + 1
+
+    if test == "knha":
+        df = (k - p).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2w = np.where(df > 0, (w * e**2).sum(-1) / df, np.nan)
+        crit = stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
+    else:
+        df = np.full(k.shape, np.inf)
+        s2w = np.ones(k.shape)
+        crit = np.full(k.shape, stats.norm.ppf(0.5 + level / 2))
+    weights = 100 * w / w.sum(-1, keepdims=True)
+    return {
+        "beta": beta,
+        "vb": M * s2w[:, None, None],
+        "tau2": tau2,
+        "se_tau2": fit.se_tau2,
+        "iterations": fit.iterations,
+        "converged": fit.converged,
+        "q": q,
+        "q_df": q_df,
+        "q_pvalue": q_pvalue,
+        "i2": i2,
+        "h2": h2,
+        "s2w": s2w,
+        "df": df,
+        "crit": crit,
+        "weights": weights,
+    }
+
+
+def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Q-profile confidence interval for tau² (Viechtbauer 2007), as metafor's ``confint()``.
+
+    Bounds are truncated at zero: when Q(0) is below a critical value the bound is set to 0.
+    """
+    df = batch.k - batch.p
+    alpha = 1 - level
+    lo, _ = solve_q(batch, stats.chi2.ppf(1 - alpha / 2, df))
+    hi, _ = solve_q(batch, stats.chi2.ppf(alpha / 2, df))
+    return lo, hi
+
+
+def meta_analyze(
+    yi: Sequence[float] | np.ndarray,
+    vi: Sequence[float] | np.ndarray,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    labels: Sequence[str] | None = None,
+) -> MetaResult:
+    """Fit a random-effects (or common-effect) meta-analysis, as metafor's ``rma(yi, vi, ...)``.
+
+    Parameters
+    ----------
+    yi : array_like, shape (k,)
+        Effect sizes (e.g. Hedges' g; negative = less lonely in this project's data).
+    vi : array_like, shape (k,)
+        Sampling variances, strictly positive.
+    method : {"REML", "ML", "DL", "PM", "EB", "HS", "SJ", "HE", "EE"}
+        tau² estimator, with metafor's spellings; "EE" is the common-effect (equal-effects) model.
+    test : {"z", "knha"}
+        Wald-type z inference, or the Knapp-Hartung (Hartung-Knapp-Sidik-Jonkman) adjustment with a
+        t distribution on k - 1 df.
+    level : float
+        Confidence level for CI, tau² CI and prediction interval (0.95 or 95).
+    labels : sequence of str, optional
+        Study labels, kept for tables and plots.
+
+    Returns
+    -------
+    MetaResult
+        Frozen result with estimate, se, CI, p-value, tau² (with Q-profile CI), I², H², Q, the
+        prediction interval and the study weights (percent).
+
+    Raises
+    ------
+    ValueError
+        For NaN/infinite effects, non-positive variances, unequal lengths, empty or non-numeric input,
+        or an unknown option.
+
+    Notes
+    -----
+    With k = 1 tau² cannot be estimated: it is set to 0, the result is the single study's estimate with
+    a z interval, and ``notes`` says so (metafor does the same). When the estimate of tau² is 0 (the
+    boundary), the random-effects result equals the common-effect one; ``notes`` says so as well.
+
+    Examples
+    --------
+    >>> from whatworks import meta_analyze
+    >>> res = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6], [0.04, 0.09, 0.1, 0.05, 0.07],
+    ...                    method="REML", test="knha")
+    >>> res.k, round(res.estimate, 3)
+    (5, -0.588)
+    >>> res.ci_low < res.estimate < res.ci_high
+    True
+    """
+    y, s = check_effects(yi, vi)
+    method = v.check_option("method", method, METHODS)
+    test = v.check_option("test", test, TESTS)
+    level = v.check_level(level)
+    k = y.size
+    if labels is None:
+        labels = [f"Study {i + 1}" for i in range(k)]
+    labels = [str(lab) for lab in labels]
+    if len(labels) != k:
+        raise ValueError(f"labels must have one entry per effect; got {len(labels)} labels for k={k}")
+
+    notes: list[str] = []
+    fit_method, fit_test = method, test
+    if k == 1:
+        fit_method, fit_test = "EE", "z"
+        notes.append("k = 1: tau2 cannot be estimated and is set to 0; the estimate is the single study's.")
+    batch = Batch.make(y, s)
+    f = fit_batch(batch, method=fit_method, test=fit_test, level=level)
+    estimate = float(f["beta"][0, 0])
+    se = float(np.sqrt(f["vb"][0, 0, 0]))
+    stat = estimate / se
+    df = float(f["df"][0])
+    crit = float(f["crit"][0])
+    if fit_test == "knha":
+        pvalue = float(2 * stats.t.sf(abs(stat), df))
+    else:
+        pvalue = float(2 * stats.norm.sf(abs(stat)))
+    tau2 = float(f["tau2"][0])
+    if fit_method == "EE" or k == 1:
+        tau2_ci = (np.nan, np.nan)
+    else:
+        lo, hi = tau2_qprofile(batch, level)
+        tau2_ci = (float(lo[0]), float(hi[0]))
+        if tau2 == 0:
+            notes.append("tau2 is estimated at its boundary 0: the random-effects fit equals the common-effect fit.")
+    half_pi = crit * np.sqrt(se**2 + tau2)
+    if not bool(f["converged"][0]):  # pragma: no cover - the Brent fallback always converges
+        notes.append("the tau2 estimator did not converge")
+    return MetaResult(
+        k=k,
+        estimate=estimate,
+        se=se,
+        stat=stat,
+        pvalue=pvalue,
+        ci_low=estimate - crit * se,
+        ci_high=estimate + crit * se,
+        tau2=tau2,
+        se_tau2=float(f["se_tau2"][0]),
+        tau2_ci_low=tau2_ci[0],
+        tau2_ci_high=tau2_ci[1],
+        i2=float(f["i2"][0]) if k > 1 else np.nan,
+        h2=float(f["h2"][0]) if k > 1 else np.nan,
+        q=float(f["q"][0]),
+        q_df=int(f["q_df"][0]),
+        q_pvalue=float(f["q_pvalue"][0]),
+        pi_low=estimate - half_pi,
+        pi_high=estimate + half_pi,
+        df=df,
+        weights=f["weights"][0],
+        yi=y,
+        vi=s,
+        labels=tuple(labels),
+        method=method,
+        test=test,
+        level=level,
+        iterations=int(f["iterations"][0]),
+        converged=bool(f["converged"][0]),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,178 @@
+"""Frozen result objects. They hold numbers and show themselves; they compute nothing new.
+
+``to_frame()`` is the single source of every display: ``summary()`` (plain text), ``__repr__`` and
+``_repr_html_`` (escaped HTML for Jupyter) are all derived from it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+#: Columns of :meth:`MetaResult.to_frame`, in display order.
+META_COLUMNS = (
+    "k", "estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high",
+    "tau2", "se_tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_pvalue",
+    "method", "test", "level",
+)  # fmt: skip
+
+
+def _freeze(obj: object) -> None:
+    """Make every numpy array field of a frozen dataclass read-only."""
+    for f in fields(obj):  # type: ignore[arg-type]
+        val = getattr(obj, f.name)
+        if isinstance(val, np.ndarray):
+            val = val.copy()
+            val.setflags(write=False)
+            object.__setattr__(obj, f.name, val)
+
+
+def _fmt(x: object, digits: int = 4) -> str:
+    if isinstance(x, (float, np.floating)):
+        if np.isnan(x):
+            return "NA"
+        if x != 0 and abs(x) < 10 ** (-digits):
+            return f"{x:.{digits}e}"
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _pval(p: float) -> str:
+    return "<.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def frame_to_html(frame: pd.DataFrame, title: str) -> str:
+    """Escaped HTML table with a caption, for ``_repr_html_``."""
+    body = frame.to_html(escape=True, float_format=lambda x: _fmt(x), na_rep="NA")
+    return f"<div><strong>{html.escape(title)}</strong>{body}</div>"
+
+
+@dataclass(frozen=True)
+class MetaResult:
+    """Result of :func:`whatworks.meta_analyze` (metafor's ``rma.uni`` with ``confint`` and ``predict``).
+
+    Attributes
+    ----------
+    k : int
+        Number of effects.
+    estimate, se, stat, pvalue : float
+        Pooled effect, its standard error, the z (or t for "knha") statistic and two-sided p-value.
+    ci_low, ci_high : float
+        Confidence interval of the pooled effect at ``level``.
+    tau2, se_tau2 : float
+        Between-study variance and its standard error (metafor's formulas).
+    tau2_ci_low, tau2_ci_high : float
+        Q-profile confidence interval of tau² (NaN for the common-effect model).
+    i2 : float
+        I², in percent. h2 : H².
+    q, q_df, q_pvalue : float, int, float
+        Cochran's Q test of heterogeneity.
+    pi_low, pi_high : float
+        Prediction interval for the true effect in a new study (equals the CI when tau² = 0 or "EE").
+    df : float
+        Degrees of freedom of the t distribution ("knha"), ``inf`` for "z".
+    weights : ndarray
+        Study weights in percent.
+    yi, vi : ndarray
+        The input effects and variances. labels : tuple of str.
+    method, test, level : str, str, float
+        Options as given.
+    iterations, converged : int, bool
+        Convergence information of iterative estimators.
+    notes : tuple of str
+        Plain-language remarks (k = 1, tau² at the boundary, ...).
+    """
+
+    k: int
+    estimate: float
+    se: float
+    stat: float
+    pvalue: float
+    ci_low: float
+    ci_high: float
+    tau2: float
+    se_tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    pi_low: float
+    pi_high: float
+    df: float
+    weights: np.ndarray = field(repr=False)
+    yi: np.ndarray = field(repr=False)
+    vi: np.ndarray = field(repr=False)
+    labels: tuple[str, ...] = field(repr=False)
+    method: str = "REML"
+    test: str = "z"
+    level: float = 0.95
+    iterations: int = 0
+    converged: bool = True
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    @property
+    def tau(self) -> float:
+        """Square root of tau²."""
+        return float(np.sqrt(self.tau2))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame of the pooled result (columns :data:`META_COLUMNS`)."""
+        return pd.DataFrame([{c: getattr(self, c) for c in META_COLUMNS}])
+
+    def study_frame(self) -> pd.DataFrame:
+        """One row per study: label, yi, vi, se, CI at ``level`` (normal quantile) and weight (%)."""
+        from scipy import stats
+
+        se = np.sqrt(self.vi)
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        return pd.DataFrame(
+            {
+                "label": list(self.labels),
+                "yi": self.yi,
+                "vi": self.vi,
+                "se": se,
+                "ci_low": self.yi - z * se,
+                "ci_high": self.yi + z * se,
+                "weight": self.weights,
+            }
+        )
+
+    def summary(self) -> str:
+        """Plain-text summary in the spirit of metafor's ``print.rma``."""
+        r = self.to_frame().iloc[0]
+        model = "Common-effect (EE)" if self.method == "EE" else f"Random-effects ({self.method})"
+        stat = "t" if self.test == "knha" else "z"
+        dfs = f"(df = {self.df:g})" if self.test == "knha" else ""
+        pct = f"{100 * self.level:g}%"
+        lines = [
+            f"{model} model (k = {self.k}); test = {self.test!r}",
+            "",
+            f"tau^2 = {_fmt(r.tau2)} (SE = {_fmt(r.se_tau2)}), {pct} CI [{_fmt(r.tau2_ci_low)}, {_fmt(r.tau2_ci_high)}]",
+            f"I^2 = {_fmt(r.i2, 2)}%, H^2 = {_fmt(r.h2, 2)}",
+            f"Q(df = {self.q_df}) = {_fmt(r.q)}, p = {_pval(r.q_pvalue)}",
+            "",
+            f"estimate = {_fmt(r.estimate)}, se = {_fmt(r.se)}, {stat}{dfs} = {_fmt(r.stat)}, p = {_pval(r.pvalue)}",
+            f"{pct} CI [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], {pct} PI [{_fmt(r.pi_low)}, {_fmt(r.pi_high)}]",
+        ]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"MetaResult(k={self.k}, method={self.method!r}, test={self.test!r}, "
+            f"estimate={_fmt(self.estimate)}, ci=[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}], "
+            f"tau2={_fmt(self.tau2)}, i2={_fmt(self.i2, 1)}%)"
+        )
+
+    def _repr_html_(self) -> str:
+        title = f"{'Common-effect' if self.method == 'EE' else 'Random-effects'} meta-analysis (k = {self.k})"
+        return frame_to_html(self.to_frame(), title)
