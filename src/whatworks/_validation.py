@@ -83,11 +83,11 @@ def check_option(name: str, value: object, allowed: Iterable[str]) -> str:
 
 
 def check_level(level: float) -> float:
-    """Accept a confidence level in (0, 1) or in percent (1, 100), as metafor does."""
+    """Accept a confidence level in (0, 1) or as a percentage in [50, 100), as metafor does."""
     level = float(level)
-    if 1 < level < 100:
+    if 50 <= level < 100:
         level /= 100
     if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1) (or a percentage), got {level!r}")
+        raise ValueError(f"level must be in (0, 1) or a percentage in [50, 100), got {level!r}")
     return level
 

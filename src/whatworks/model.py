@@ -187,7 +187,8 @@ def meta_analyze(
     f = fit_batch(batch, method=fit_method, test=fit_test, level=level)
     estimate = float(f["beta"][0, 0])
     se = float(np.sqrt(f["vb"][0, 0, 0]))
-    stat = estimate / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 only for degenerate knha data
+        stat = float(np.float64(estimate) / se)
     df = float(f["df"][0])
     crit = float(f["crit"][0])
     if fit_test == "knha":
@@ -217,8 +218,8 @@ def meta_analyze(
         se_tau2=float(f["se_tau2"][0]),
         tau2_ci_low=tau2_ci[0],
         tau2_ci_high=tau2_ci[1],
-        i2=float(f["i2"][0]) if k > 1 else np.nan,
-        h2=float(f["h2"][0]) if k > 1 else np.nan,
+        i2=float(f["i2"][0]) if k > 1 else 0.0,  # metafor: I2 = 0, H2 = 1 when k = 1
+        h2=float(f["h2"][0]) if k > 1 else 1.0,
         q=float(f["q"][0]),
         q_df=int(f["q_df"][0]),
         q_pvalue=float(f["q_pvalue"][0]),
