@@ -1,0 +1,232 @@
+"""Loading validated review folders into tidy DataFrames: effects, published pooled results, a catalogue."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .problems import DataValidationError, format_problems, sort_problems
+from .validate import FolderData, check_folder, discover
+
+_INT_DTYPE = "Int64"
+
+
+class DataQualityWarning(UserWarning):
+    """Issued when loaded data carry warnings (e.g. an extreme effect); they do not block loading."""
+
+
+def bundled_root() -> Path:
+    """The bundled collection: ``whatworks/_bundled/reviews`` in a wheel, else the checkout's ``data/reviews``.
+
+    Examples
+    --------
+    >>> bundled_root().name
+    'reviews'
+    """
+    try:
+        packaged = resources.files("whatworks") / "_bundled" / "reviews"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - defensive
+        pass
+    checkout = Path(__file__).resolve().parents[3] / "data" / "reviews"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError("bundled review data not found: neither whatworks/_bundled/reviews in the "
+                            f"installed package nor {checkout} exists; pass root= explicitly")
+
+
+def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[FolderData]:
+    folders = discover(root, require=True)
+    if reviews is not None:
+        wanted = [reviews] if isinstance(reviews, str) else list(reviews)
+        names = {f.name for f in folders}
+        unknown = [r for r in wanted if r not in names]
+        if unknown:
+            raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
+                             f"available: {', '.join(sorted(names)) or '(none)'}")
+        folders = [f for f in folders if f.name in set(wanted)]
+    data = [check_folder(f) for f in folders]
+    problems = sort_problems(p for d in data for p in d.problems)
+    if any(p.is_error for p in problems):
+        raise DataValidationError(problems)
+    if problems:
+        warnings.warn(format_problems(problems), DataQualityWarning, stacklevel=3)
+    return data
+
+
+def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+    """All coded effects of a collection of reviews as one tidy, validated DataFrame.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        A folder of review folders laid out like ``data/reviews`` (or one review folder). ``None``
+        reads the bundled data.
+    reviews : iterable of str, optional
+        Review ids to load (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per coded effect, sorted by review then file order, with every schema column of
+        ``effects.csv`` (``None``/``<NA>`` = missing) and the computed columns ``yi``, ``vi`` (on
+        ``metric``, the review's declared metric; negative = treatment arm less lonely), ``metric``,
+        ``yi_note`` (how ``yi`` was computed), ``pool`` (``yi`` available and the row not excluded) and
+        ``pool_reason`` (why not; empty when pooled).
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors; its ``problems`` list them all and nothing is loaded.
+    FileNotFoundError
+        If ``root`` is not a folder.
+
+    Warns
+    -----
+    DataQualityWarning
+        When the data carry warnings (e.g. an effect with ``|g| > 3``).
+
+    Examples
+    --------
+    >>> from whatworks.data import load_reviews
+    >>> df = load_reviews()
+    >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
+    True
+    """
+    frames = [_effects_frame(d) for d in _load(root, reviews) if d.effects is not None]
+    if not frames:
+        return _effects_frame(FolderData(""))
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+    """The published pooled results (overall and per subgroup) of every review, as printed.
+
+    Adds ``estimate_norm``, ``ci_low_norm`` and ``ci_high_norm``: the same numbers with negative =
+    less lonely (bounds swapped when the sign is flipped; odds ratios on the log scale), missing when
+    the printed sign was lost.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to load (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published pooled result, sorted by review then file order.
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_pooled
+    >>> pooled = load_pooled()
+    >>> {"review", "analysis", "estimate", "estimate_norm"} <= set(pooled.columns)
+    True
+    """
+    frames = [_pooled_frame(d) for d in _load(root, reviews) if d.pooled is not None]
+    if not frames:
+        return _pooled_frame(FolderData(""))
+    return pd.concat(frames, ignore_index=True)
+
+
+def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
+    """A catalogue of the reviews in a collection: one row per review folder.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``review`` (id), ``title``, ``kind``, ``citation``, ``metric``, ``n_effects``,
+        ``n_pooled_effects`` (rows with ``pool`` true), ``n_published`` (rows of ``pooled.csv``), ``url``.
+
+    Examples
+    --------
+    >>> from whatworks.data import list_reviews
+    >>> cat = list_reviews()
+    >>> list(cat.columns[:3])
+    ['review', 'title', 'kind']
+    """
+    records = []
+    for d in _load(root, None):
+        effects = _effects_frame(d) if d.effects is not None else None
+        records.append({
+            "review": d.review_id,
+            "title": d.meta.get("title"),
+            "kind": d.meta.get("kind"),
+            "citation": d.meta.get("citation"),
+            "metric": d.meta.get("metric"),
+            "n_effects": 0 if effects is None else len(effects),
+            "n_pooled_effects": 0 if effects is None else int(effects["pool"].sum()),
+            "n_published": 0 if d.pooled is None else len(d.pooled),
+            "url": d.meta.get("url"),
+        })
+    columns = ["review", "title", "kind", "citation", "metric", "n_effects", "n_pooled_effects",
+               "n_published", "url"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Column, ...]) -> pd.DataFrame:
+    out: dict[str, object] = {}
+    for col in columns:
+        values = [row[col.name] for _, row in rows]
+        if col.type == "int":
+            out[col.name] = pd.array(values, dtype=_INT_DTYPE)
+        elif col.type == "float":
+            out[col.name] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        elif col.type == "bool":
+            out[col.name] = np.array([bool(v) for v in values], dtype=bool)
+        else:
+            out[col.name] = pd.array(values, dtype="string")
+    return pd.DataFrame(out)
+
+
+def _effects_frame(d: FolderData) -> pd.DataFrame:
+    rows = d.effects or []
+    df = _typed_frame(rows, S.EFFECT_COLUMNS)
+    comp = d.computed
+    df["yi"] = np.array([np.nan if c.yi is None else c.yi for c in comp], dtype=float)
+    df["vi"] = np.array([np.nan if c.vi is None else c.vi for c in comp], dtype=float)
+    df["metric"] = pd.array([d.meta.get("metric") for _ in comp], dtype="string")
+    df["yi_note"] = pd.array([c.note or c.reason for c in comp], dtype="string")
+    reasons = [
+        c.reason if c.yi is None else (f"excluded: {row['exclude_reason']}" if row["exclude"] else "")
+        for (_, row), c in zip(rows, comp)
+    ]
+    df["pool"] = np.array([r == "" for r in reasons], dtype=bool)
+    df["pool_reason"] = pd.array(reasons, dtype="string")
+    return df
+
+
+def _pooled_frame(d: FolderData) -> pd.DataFrame:
+    df = _typed_frame(d.pooled or [], S.POOLED_COLUMNS)
+    est, lo, hi = (df[c].to_numpy(dtype=float, copy=True) for c in ("estimate", "ci_low", "ci_high"))
+    is_or = (df["metric"] == "OR").fillna(False).to_numpy(dtype=bool)
+    with np.errstate(all="ignore"):
+        for arr in (est, lo, hi):
+            arr[is_or] = np.log(np.where(arr[is_or] > 0, arr[is_or], np.nan))
+    sign = df["sign_convention"].fillna("lost").to_numpy(dtype=object)
+    flip = sign == "positive_less_lonely"
+    lost = sign == "lost"
+    df["estimate_norm"] = np.where(lost, np.nan, np.where(flip, -est, est)) + 0.0
+    df["ci_low_norm"] = np.where(lost, np.nan, np.where(flip, -hi, lo)) + 0.0
+    df["ci_high_norm"] = np.where(lost, np.nan, np.where(flip, -lo, hi)) + 0.0
+    return df
+
