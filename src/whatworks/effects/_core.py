@@ -47,6 +47,11 @@ class EffectSize(NamedTuple):
         return pd.DataFrame({"yi": np.ravel(self.yi), "vi": np.ravel(self.vi)})
 
 
+def _es(yi: object, vi: object) -> EffectSize:
+    """Build the result, keeping 0-d inputs as 0-d float arrays (numpy turns them into scalars)."""
+    return EffectSize(np.asarray(yi, dtype=float), np.asarray(vi, dtype=float))
+
+
 def _arrays(**named: object) -> list[np.ndarray]:
     """Convert the named inputs to finite float arrays broadcast to one shape (writeable copies)."""
     arrays = {name: as_float_array(name, value, ndim=None) for name, value in named.items()}
@@ -130,14 +135,14 @@ def hedges_correction(df: object) -> np.ndarray:
     """
     (m,) = _arrays(df=df)
     _raise_where(m <= 1, "df must be greater than 1 (Hedges' correction is undefined for df <= 1)")
-    return np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
+    return np.asarray(np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2)), dtype=float)
 
 
 def _smd_from_d(d: np.ndarray, n1: np.ndarray, n2: np.ndarray, *, correct: bool) -> EffectSize:
     """Hedges' g and its large-sample variance (escalc vtype "LS") from Cohen's d and group sizes."""
     yi = hedges_correction(n1 + n2 - 2) * d if correct else d
     vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
-    return EffectSize(yi, vi)
+    return _es(yi, vi)
 
 
 def _check_group_sizes(n1: np.ndarray, n2: np.ndarray) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from whatworks._validation import check_positive
-from whatworks.effects._core import EffectSize, _arrays, _check_at_least, _check_between
+from whatworks.effects._core import EffectSize, _es, _arrays, _check_at_least, _check_between
 
 __all__ = ["fisher_z", "or_to_smd", "smd_to_log_or"]
 
@@ -52,7 +52,7 @@ def or_to_smd(yi: ArrayLike, vi: ArrayLike) -> EffectSize:
     """
     yi, vi = _arrays(yi=yi, vi=vi)
     check_positive("vi", vi)
-    return EffectSize(yi * _LOGIT, vi * _LOGIT**2)
+    return _es(yi * _LOGIT, vi * _LOGIT**2)
 
 
 def smd_to_log_or(yi: ArrayLike, vi: ArrayLike) -> EffectSize:
@@ -92,7 +92,7 @@ def smd_to_log_or(yi: ArrayLike, vi: ArrayLike) -> EffectSize:
     """
     yi, vi = _arrays(yi=yi, vi=vi)
     check_positive("vi", vi)
-    return EffectSize(yi / _LOGIT, vi / _LOGIT**2)
+    return _es(yi / _LOGIT, vi / _LOGIT**2)
 
 
 def fisher_z(r: ArrayLike, n: ArrayLike) -> EffectSize:
@@ -132,4 +132,4 @@ def fisher_z(r: ArrayLike, n: ArrayLike) -> EffectSize:
     r, n = _arrays(r=r, n=n)
     _check_between("r", r, -1, 1, closed=False)
     _check_at_least("n", n, 4, "vi = 1/(n - 3) needs n > 3")
-    return EffectSize(np.arctanh(r), 1 / (n - 3))
+    return _es(np.arctanh(r), 1 / (n - 3))

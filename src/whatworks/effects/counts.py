@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from whatworks._validation import check_option, check_positive
-from whatworks.effects._core import EffectSize, _arrays, _raise_where, _scalar
+from whatworks.effects._core import EffectSize, _es, _arrays, _raise_where, _scalar
 
 __all__ = ["log_or", "log_rr"]
 
@@ -89,6 +89,9 @@ def log_or(
 
     Examples
     --------
+    Aronson 1948 from ``dat.bcg`` and Bach 1996 (a zero cell) from ``dat.nielweise2007``;
+    escalc gives the same numbers:
+
     >>> from whatworks.effects import log_or
     >>> yi, vi = log_or(ai=[4, 0], bi=[119, 116], ci=[11, 3], di=[128, 114])
     >>> print(np.round(yi, 4), np.round(vi, 4))
@@ -96,7 +99,7 @@ def log_or(
     """
     a, b, c, d = _tables(ai, bi, ci, di, add, to)
     _zero_left((a == 0) | (b == 0) | (c == 0) | (d == 0), "the log odds ratio", add, to)
-    return EffectSize(np.log(a / b) - np.log(c / d), 1 / a + 1 / b + 1 / c + 1 / d)
+    return _es(np.log(a / b) - np.log(c / d), 1 / a + 1 / b + 1 / c + 1 / d)
 
 
 def log_rr(
@@ -132,6 +135,8 @@ def log_rr(
 
     Examples
     --------
+    The same two tables as in :func:`log_or`:
+
     >>> from whatworks.effects import log_rr
     >>> yi, vi = log_rr(ai=[4, 0], bi=[119, 116], ci=[11, 3], di=[128, 114])
     >>> print(np.round(yi, 4), np.round(vi, 4))
@@ -140,4 +145,4 @@ def log_rr(
     a, b, c, d = _tables(ai, bi, ci, di, add, to)
     _zero_left((a == 0) | (c == 0), "the log risk ratio", add, to)
     n1, n2 = a + b, c + d
-    return EffectSize(np.log(a / n1) - np.log(c / n2), 1 / a - 1 / n1 + 1 / c - 1 / n2)
+    return _es(np.log(a / n1) - np.log(c / n2), 1 / a - 1 / n1 + 1 / c - 1 / n2)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy.special import ndtri, stdtrit
 
 from whatworks._validation import check_level, check_option, check_positive
-from whatworks.effects._core import EffectSize, _arrays, _check_group_sizes, _check_interval, _smd_from_d
+from whatworks.effects._core import EffectSize, _es, _arrays, _check_group_sizes, _check_interval, _smd_from_d
 
 __all__ = ["log_or_from_ci", "md_from_ci", "smd_from_md_ci"]
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(1 - (1 - check_level(level)) / 2))
+    return float(ndtri(1 - (1 - check_level(level)) / 2))
 
 
 def md_from_ci(md: ArrayLike, ci_low: ArrayLike, ci_high: ArrayLike, *, level: float = 0.95) -> EffectSize:
@@ -57,7 +57,7 @@ def md_from_ci(md: ArrayLike, ci_low: ArrayLike, ci_high: ArrayLike, *, level: f
     """
     md, lo, hi = _arrays(md=md, ci_low=ci_low, ci_high=ci_high)
     _check_interval("md", md, lo, hi)
-    return EffectSize(md, ((hi - lo) / (2 * _z(level))) ** 2)
+    return _es(md, ((hi - lo) / (2 * _z(level))) ** 2)
 
 
 def smd_from_md_ci(
@@ -110,7 +110,7 @@ def smd_from_md_ci(
     level = check_level(level)
     _check_interval("md", md, lo, hi)
     _check_group_sizes(n1, n2)
-    q = stats.t.ppf(1 - (1 - level) / 2, n1 + n2 - 2) if dist == "t" else _z(level)
+    q = stdtrit(n1 + n2 - 2, 1 - (1 - level) / 2) if dist == "t" else _z(level)
     sd_pooled = (hi - lo) / (2 * q) / np.sqrt(1 / n1 + 1 / n2)
     return _smd_from_d(md / sd_pooled, n1, n2, correct=True)
 
@@ -155,4 +155,4 @@ def log_or_from_ci(
     for name, arr in (("odds_ratio", odds), ("ci_low", lo), ("ci_high", hi)):
         check_positive(name, arr)
     _check_interval("odds_ratio", odds, lo, hi)
-    return EffectSize(np.log(odds), ((np.log(hi) - np.log(lo)) / (2 * _z(level))) ** 2)
+    return _es(np.log(odds), ((np.log(hi) - np.log(lo)) / (2 * _z(level))) ** 2)

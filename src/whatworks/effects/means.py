@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from whatworks._validation import check_positive
 from whatworks.effects._core import (
     EffectSize,
+    _es,
     _arrays,
     _check_at_least,
     _check_between,
@@ -64,6 +65,8 @@ def smd(
 
     Examples
     --------
+    The first two studies of metadat's ``dat.normand1999`` (escalc gives the same numbers):
+
     >>> from whatworks.effects import smd
     >>> yi, vi = smd(m1=[55, 27], sd1=[47, 7], n1=[155, 31], m2=[75, 29], sd2=[64, 4], n2=[156, 32])
     >>> print(np.round(yi, 4), np.round(vi, 4))
@@ -245,6 +248,8 @@ def smcc(
 
     Examples
     --------
+    Two treatment groups from Morris (2008) (escalc gives the same numbers):
+
     >>> from whatworks.effects import smcc
     >>> yi, vi = smcc(m_post=[38.5, 26.8], m_pre=[30.6, 23.5], sd_post=[11.6, 4.1],
     ...               sd_pre=[15.0, 3.1], n=[20, 50], r=[0.47, 0.64])
@@ -264,7 +269,7 @@ def smcc(
     )
     d = (m_post - m_pre) / np.sqrt(var_change)
     yi = hedges_correction(n - 1) * d if correct else d
-    return EffectSize(yi, 1 / n + yi**2 / (2 * n))
+    return _es(yi, 1 / n + yi**2 / (2 * n))
 
 
 def smcr(
@@ -308,6 +313,8 @@ def smcr(
 
     Examples
     --------
+    Two treatment groups from Morris (2008) (escalc gives the same numbers):
+
     >>> from whatworks.effects import smcr
     >>> yi, vi = smcr(m_post=[38.5, 26.8], m_pre=[30.6, 23.5], sd_pre=[15.0, 3.1], n=[20, 50], r=[0.47, 0.64])
     >>> print(np.round(yi, 4), np.round(vi, 4))
@@ -318,4 +325,4 @@ def smcr(
     _check_change_inputs(n, r, correct)
     d = (m_post - m_pre) / sd_pre
     yi = hedges_correction(n - 1) * d if correct else d
-    return EffectSize(yi, 2 * (1 - r) / n + yi**2 / (2 * n))
+    return _es(yi, 2 * (1 - r) / n + yi**2 / (2 * n))
