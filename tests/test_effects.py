@@ -211,9 +211,12 @@ def test_smd_from_md_ci_follows_handbook_6_5_2_3_by_hand():
 
 
 def test_logit_conversion_borenstein_worked_example():
-    # Borenstein, Hedges, Higgins & Rothstein (2009), Introduction to Meta-Analysis, ch. 7:
-    # log OR 0.9069 with V 0.0676 -> d 0.5000 with V 0.0205; d 0.5000 with V 0.0205 ->
-    # log OR 0.9069 with V 0.0674 (numbers printed to 4 decimals, hence atol 5e-5).
+    # Worked example of Borenstein, Hedges, Higgins & Rothstein (2009), Introduction to
+    # Meta-Analysis, ch. 7 (quoted from memory, not re-read against the book for this test):
+    # log OR 0.9069 with V 0.0676 -> d 0.5000 with V 0.0205, and back to log OR 0.9069, V 0.0674.
+    # By hand: 0.9069 * 1.73205 / 3.14159 = 0.50000; 0.0676 * 3 / 9.86960 = 0.020548;
+    # 0.5 * 3.14159 / 1.73205 = 0.90690; 0.0205 * 9.86960 / 3 = 0.067442.
+    # Numbers are given to 4 decimals, hence atol 5e-5.
     d, v = or_to_smd(0.9069, 0.0676)
     np.testing.assert_allclose([d, v], [0.5000, 0.0205], atol=5e-5)
     lor, v = smd_to_log_or(0.5, 0.0205)
@@ -228,7 +231,8 @@ def test_logit_constants():
 
 
 def test_fisher_z_textbook_example():
-    # r = 0.50, n = 100: z = 0.5493, V = 1/97 = 0.0103 (Borenstein et al. 2009, ch. 6)
+    # r = 0.50, n = 100: z = 0.5 * ln(3) = 0.5493, V = 1/97 = 0.0103 (by hand; the example of
+    # Borenstein et al. 2009, ch. 6, as we recall it)
     z, v = fisher_z(0.5, 100)
     assert z == pytest.approx(0.5 * math.log(1.5 / 0.5), rel=1e-14)
     assert round(float(z), 4) == 0.5493 and v == pytest.approx(1 / 97)
