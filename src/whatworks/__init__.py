@@ -4,8 +4,46 @@ Meta-analysis whose numbers equal R's metafor, and a coded loneliness-interventi
 every number is traceable to its source. ``import whatworks`` does not import ``matplotlib.pyplot``.
 """
 
+from .effects import (
+    EffectSize,
+    fisher_z,
+    hedges_correction,
+    log_or,
+    log_or_from_ci,
+    log_rr,
+    md_from_ci,
+    or_to_smd,
+    smcc,
+    smcr,
+    smd,
+    smd_from_d,
+    smd_from_f,
+    smd_from_md_ci,
+    smd_from_t,
+    smd_to_log_or,
+)
 from .model import meta_analyze
 from .results import MetaResult
 
 __version__ = "0.1.0"
-__all__ = ["MetaResult", "meta_analyze", "__version__"]
+__all__ = [
+    "EffectSize",
+    "MetaResult",
+    "__version__",
+    "fisher_z",
+    "hedges_correction",
+    "log_or",
+    "log_or_from_ci",
+    "log_rr",
+    "md_from_ci",
+    "meta_analyze",
+    "or_to_smd",
+    "smcc",
+    "smcr",
+    "smd",
+    "smd_from_d",
+    "smd_from_f",
+    "smd_from_md_ci",
+    "smd_from_t",
+    "smd_to_log_or",
+]
