@@ -1,0 +1,242 @@
+"""Leave-one-out, influence diagnostics and cumulative meta-analysis, vectorised.
+
+Each function refits the model many times in one call of :func:`whatworks.model.fit_batch`: the
+``k`` leave-one-out datasets (or the ``k`` cumulative ones) are rows of one batch with ``present``
+masks, so there is no Python loop of fits. Definitions are metafor's (3.8) ``leave1out``,
+``influence.rma.uni`` and ``cumul`` for models without moderators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .estimators import Batch
+from .model import fit_batch
+from .results import MetaResult, _freeze, frame_to_html
+
+#: Columns of :func:`leave_one_out` and :func:`cumulative` (after ``label``).
+LOO_COLUMNS = ("estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "q", "q_pvalue", "tau2", "i2", "h2")
+
+#: Columns of :meth:`InfluenceResult.to_frame` (after ``label``).
+INFLUENCE_COLUMNS = (
+    "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del", "hat", "weight", "dfbetas", "inf",
+)  # fmt: skip
+
+
+def _check_fit(fit: object, k_min: int, what: str) -> MetaResult:
+    if not isinstance(fit, MetaResult):
+        raise ValueError(f"{what} needs a MetaResult (from meta_analyze), got {type(fit).__name__}")
+    if fit.k < k_min:
+        raise ValueError(f"{what} needs at least k = {k_min} effects (each refit keeps k - 1 >= 2); got k = {fit.k}")
+    return fit
+
+
+def _batch_fit(fit: MetaResult, present: np.ndarray) -> dict[str, np.ndarray]:
+    """Fit every dataset ``present[i]`` of the fit's effects with its method, test and level."""
+    m = present.shape[0]
+    batch = Batch.make(np.broadcast_to(fit.yi, (m, fit.k)), np.broadcast_to(fit.vi, (m, fit.k)), present=present)
+    return fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
+
+
+def _summaries(fit: MetaResult, f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The leave-one-out / cumulative columns from a :func:`fit_batch` result."""
+    est = f["beta"][:, 0]
+    se = np.sqrt(f["vb"][:, 0, 0])
+    stat = est / se
+    pvalue = 2 * stats.t.sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * stats.norm.sf(np.abs(stat))
+    return {
+        "estimate": est, "se": se, "stat": stat, "pvalue": pvalue,
+        "ci_low": est - f["crit"] * se, "ci_high": est + f["crit"] * se,
+        "q": f["q"], "q_pvalue": f["q_pvalue"], "tau2": f["tau2"], "i2": f["i2"], "h2": f["h2"],
+    }  # fmt: skip
+
+
+def leave_one_out(fit: MetaResult) -> pd.DataFrame:
+    """Leave-one-out meta-analyses, as metafor's ``leave1out(fit)``.
+
+    Parameters
+    ----------
+    fit : MetaResult
+        A fit from :func:`whatworks.meta_analyze` with k >= 3.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per omitted study, in input order: ``label`` (the omitted study), ``estimate, se,
+        stat, pvalue, ci_low, ci_high, q, q_pvalue, tau2, i2, h2`` of the fit without it (same method,
+        test and level; i2 in percent).
+
+    Examples
+    --------
+    >>> from whatworks import meta_analyze
+    >>> from whatworks.influence import leave_one_out
+    >>> fit = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6], [0.04, 0.09, 0.1, 0.05, 0.07],
+    ...                    labels=["A", "B", "C", "D", "E"])
+    >>> loo = leave_one_out(fit)
+    >>> loo.shape, loo["label"].tolist()[0]
+    ((5, 12), 'A')
+    """
+    fit = _check_fit(fit, 3, "leave_one_out")
+    present = ~np.eye(fit.k, dtype=bool)
+    cols = _summaries(fit, _batch_fit(fit, present))
+    return pd.DataFrame({"label": list(fit.labels), **cols})
+
+
+def cumulative(fit: MetaResult, order: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+    """Cumulative meta-analysis, as metafor's ``cumul(fit, order=...)``.
+
+    Parameters
+    ----------
+    fit : MetaResult
+        A fit from :func:`whatworks.meta_analyze`.
+    order : sequence of int, optional
+        Positions (0-based) of the studies in the order in which they are added, e.g.
+        ``numpy.argsort(year, kind="stable")`` (R's ``order(year)``). Default: input order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Row ``j`` is the meta-analysis of the first ``j + 1`` studies in ``order``; ``label`` is the
+        study added at that step. The first row (k = 1) is that study alone: tau² = 0, Q = 0, I² = 0,
+        H² = 1 and a z test, as metafor.
+
+    Examples
+    --------
+    >>> from whatworks import meta_analyze
+    >>> from whatworks.influence import cumulative
+    >>> fit = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6], [0.04, 0.09, 0.1, 0.05, 0.07])
+    >>> cum = cumulative(fit, order=[4, 3, 2, 1, 0])
+    >>> cum["label"].tolist()[0], round(float(cum["estimate"].iloc[-1] - fit.estimate), 12)
+    ('Study 5', 0.0)
+    """
+    fit = _check_fit(fit, 1, "cumulative")
+    order = np.arange(fit.k) if order is None else np.asarray(order)
+    if order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(fit.k)):
+        raise ValueError(f"order must be a permutation of the positions 0..{fit.k - 1}; got {order.tolist()}")
+    steps = np.zeros((fit.k, fit.k), bool)
+    for j in range(fit.k):
+        steps[j, order[: j + 1]] = True
+    first = order[0]
+    se0 = float(np.sqrt(fit.vi[first]))
+    crit0 = stats.norm.ppf(0.5 + fit.level / 2)
+    row0 = {
+        "estimate": fit.yi[first], "se": se0, "stat": fit.yi[first] / se0,
+        "pvalue": 2 * stats.norm.sf(abs(fit.yi[first]) / se0), "ci_low": fit.yi[first] - crit0 * se0,
+        "ci_high": fit.yi[first] + crit0 * se0, "q": 0.0, "q_pvalue": 1.0, "tau2": 0.0, "i2": 0.0, "h2": 1.0,
+    }  # fmt: skip
+    cols = {c: np.array([row0[c]], dtype=float) for c in LOO_COLUMNS}
+    if fit.k > 1:
+        rest = _summaries(fit, _batch_fit(fit, steps[1:]))
+        cols = {c: np.concatenate([cols[c], rest[c]]) for c in LOO_COLUMNS}
+    return pd.DataFrame({"label": [fit.labels[i] for i in order], **cols})
+
+
+@dataclass(frozen=True)
+class InfluenceResult:
+    """Result of :func:`influence` (metafor ``influence.rma.uni``), one entry per study.
+
+    Attributes
+    ----------
+    rstudent : ndarray
+        Externally studentised residuals (yi minus the leave-one-out estimate, over its SE).
+    dffits, cook_d, cov_r : ndarray
+        DFFITS, Cook's distance and the covariance ratio.
+    tau2_del, qe_del : ndarray
+        tau² and Q of the model without the study.
+    hat, weight : ndarray
+        Leverage (a proportion) and weight (percent).
+    dfbetas : ndarray
+        DFBETAS of the intercept.
+    inf : ndarray of bool
+        metafor's "influential" flag: |dffits| > 3 sqrt(p/(k-p)), or P(chi²₁ <= cook_d) > 0.5, or
+        hat > 3p/k, or |dfbetas| > 1 (p = 1).
+    """
+
+    labels: tuple[str, ...]
+    rstudent: np.ndarray
+    dffits: np.ndarray
+    cook_d: np.ndarray
+    cov_r: np.ndarray
+    tau2_del: np.ndarray
+    qe_del: np.ndarray
+    hat: np.ndarray
+    weight: np.ndarray
+    dfbetas: np.ndarray
+    inf: np.ndarray
+    k: int = field(default=0)
+    method: str = "REML"
+    test: str = "z"
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per study: label and every diagnostic."""
+        return pd.DataFrame({"label": list(self.labels), **{c: getattr(self, c) for c in INFLUENCE_COLUMNS}})
+
+    def summary(self) -> str:
+        flagged = [lab for lab, f in zip(self.labels, self.inf) if f]
+        head = f"Influence diagnostics ({self.method}, test = {self.test!r}, k = {self.k}); influential: "
+        return head + (", ".join(flagged) if flagged else "none") + "\n\n" + self.to_frame().to_string(index=False)
+
+    def __repr__(self) -> str:
+        return f"InfluenceResult(k={self.k}, influential={int(self.inf.sum())})"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.to_frame(), f"Influence diagnostics (k = {self.k})")
+
+
+def influence(fit: MetaResult) -> InfluenceResult:
+    """Case-deletion diagnostics, as metafor's ``influence(fit)`` for a model without moderators.
+
+    Parameters
+    ----------
+    fit : MetaResult
+        A fit from :func:`whatworks.meta_analyze` with k >= 3.
+
+    Returns
+    -------
+    InfluenceResult
+
+    Examples
+    --------
+    >>> from whatworks import meta_analyze
+    >>> from whatworks.influence import influence
+    >>> fit = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6, 2.5], [0.04, 0.09, 0.1, 0.05, 0.07, 0.05])
+    >>> inf = influence(fit)
+    >>> inf.inf.tolist()
+    [False, False, False, False, False, True]
+    """
+    fit = _check_fit(fit, 3, "influence")
+    k, p = fit.k, 1
+    f = _batch_fit(fit, ~np.eye(k, dtype=bool))
+    beta_del, vb_del = f["beta"][:, 0], f["vb"][:, 0, 0]
+    tau2_del, s2w_del = f["tau2"], f["s2w"]
+    vb = fit.se**2
+    w = 1 / (fit.vi + fit.tau2)
+    hat = w / w.sum()
+
+    resid = fit.yi - beta_del
+    resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
+    rstudent = resid / np.sqrt(fit.vi * s2w_del + vb_del + tau2_del * s2w_del)
+    dfb = fit.estimate - beta_del
+    dffits = dfb / np.sqrt(s2w_del * hat * (tau2_del + fit.vi))
+    vb_full_del = 1 / (1 / (fit.vi[None, :] + tau2_del[:, None])).sum(-1)  # all k studies at tau2_del
+    dfbetas = dfb / np.sqrt(s2w_del * vb_full_del)
+    cook_d = dfb**2 / vb
+    cov_r = vb_del / vb
+    inf = (
+        (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
+        | (stats.chi2.cdf(cook_d, 1) > 0.5)
+        | (hat > 3 * p / k)
+        | (np.abs(dfbetas) > 1)
+    )
+    return InfluenceResult(
+        labels=fit.labels, rstudent=rstudent, dffits=dffits, cook_d=cook_d, cov_r=cov_r, tau2_del=tau2_del,
+        qe_del=f["q"], hat=hat, weight=100 * hat, dfbetas=dfbetas, inf=inf, k=k, method=fit.method, test=fit.test,
+    )  # fmt: skip
