@@ -1,0 +1,24 @@
+"""Publication-grade figures: forest, funnel and "what works" summary plots.
+
+Every function draws on a given matplotlib ``ax`` (or on a new figure sized to the content when
+``ax=None``) and returns the Axes; nothing is shown or saved here. ``matplotlib.pyplot`` is imported
+only when a function creates a figure, never when :mod:`whatworks` is imported. Colours are the
+Okabe-Ito colour-blind-safe palette; :func:`deterministic` fixes what makes saved files differ between
+runs.
+"""
+
+from ._style import OKABE_ITO, STRATEGY_COLOURS, deterministic
+from .forest import forest_plot
+from .funnel import funnel_plot
+from .summary import SUMMARY_COLUMNS, summary_plot, summary_table
+
+__all__ = [
+    "OKABE_ITO",
+    "STRATEGY_COLOURS",
+    "SUMMARY_COLUMNS",
+    "deterministic",
+    "forest_plot",
+    "funnel_plot",
+    "summary_plot",
+    "summary_table",
+]

@@ -1,0 +1,164 @@
+"""Shared look of every figure: Okabe-Ito colours, font sizes, number formatting, text measurement.
+
+Nothing here imports :mod:`matplotlib.pyplot` at import time; :func:`new_axes` imports it lazily so that
+figures made with ``ax=None`` show up in Jupyter like any pyplot figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+#: The Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008, https://jfly.uni-koeln.de/color/).
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+GREY = "#7F7F7F"
+
+#: One colour per canonical strategy (the dataset's vocabulary), the same in every figure.
+STRATEGY_COLOURS = {
+    "social_cognition": OKABE_ITO["blue"],
+    "social_support": OKABE_ITO["orange"],
+    "social_access": OKABE_ITO["bluish_green"],
+    "social_skills": OKABE_ITO["reddish_purple"],
+    "mindfulness_acceptance": OKABE_ITO["sky_blue"],
+    "multicomponent": OKABE_ITO["vermillion"],
+    "other": GREY,
+}
+
+STUDY_COLOUR = OKABE_ITO["blue"]
+POOLED_COLOUR = OKABE_ITO["black"]
+LINE_COLOUR = "#333333"
+
+FONT_SIZE = 8.0  # points, every text of the figures
+ROW_HEIGHT = 0.2  # inches per row of a forest or summary plot (> 1.5 line heights at FONT_SIZE)
+MINUS = "\u2212"  # typographic minus sign
+
+#: rcParams that make saved figures byte-identical across runs (used by :func:`deterministic`).
+DETERMINISTIC_RC = {
+    "svg.hashsalt": "whatworks",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+}
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """Context in which ``savefig`` output does not depend on time or randomness.
+
+    Use it together with ``metadata={"Date": None}`` (SVG, PDF) when saving.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(DETERMINISTIC_RC):
+        yield
+
+
+def strategy_colour(name: str, default: str = STUDY_COLOUR) -> str:
+    """Colour of a canonical strategy, ``default`` for any other name."""
+    return STRATEGY_COLOURS.get(str(name), default)
+
+
+def pretty(name: object) -> str:
+    """``"social_cognition"`` -> ``"Social cognition"``; other text unchanged but for underscores."""
+    s = str(name).replace("_", " ")
+    return s[:1].upper() + s[1:] if "_" in str(name) else s
+
+
+def num(x: float, digits: int = 2) -> str:
+    """Fixed-point number with a typographic minus; ``"NA"`` for NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    s = f"{x:.{digits}f}"
+    if s.startswith("-") and float(s) == 0:
+        s = s[1:]  # no "-0.00"
+    return s.replace("-", MINUS)
+
+
+def pval(p: float) -> str:
+    """p-value as printed in figures: ``p < 0.001`` or ``p = 0.034``."""
+    if p is None or math.isnan(p):
+        return "p = NA"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def interval(est: float, lo: float, hi: float, digits: int = 2) -> str:
+    """``"-0.45 [-0.80, -0.10]"`` with typographic minus signs."""
+    return f"{num(est, digits)} [{num(lo, digits)}, {num(hi, digits)}]"
+
+
+def text_width(s: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
+    """Width of ``s`` in points when drawn with the default font (no renderer needed)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    if not s:
+        return 0.0
+    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    ttp = _text_to_path(TextToPath)
+    return float(max(ttp.get_text_width_height_descent(line, prop, ismath=False)[0] for line in s.split("\n")))
+
+
+@functools.cache
+def _text_to_path(cls: type) -> object:
+    return cls()
+
+
+def new_axes(width: float, height: float) -> tuple[Axes, tuple[float, float]]:
+    """A new pyplot figure of ``width`` x ``height`` inches and its Axes filling it (placed later)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    return ax, (width, height)
+
+
+def place_axes(ax: Axes, *, left: float, right: float, bottom: float, top: float) -> None:
+    """Position ``ax`` inside its figure with margins given in inches."""
+    w, h = ax.figure.get_size_inches()
+    ax.set_position((left / w, bottom / h, max(w - left - right, 0.1) / w, max(h - bottom - top, 0.1) / h))
+
+
+def nice_limits(lo: float, hi: float, null: float | None = 0.0) -> tuple[float, float]:
+    """Axis limits covering ``[lo, hi]`` (and ``null``) with a little padding, rounded outward."""
+    vals = [v for v in (lo, hi, null) if v is not None and np.isfinite(v)]
+    if not vals:
+        return -1.0, 1.0
+    a, b = min(vals), max(vals)
+    if a == b:
+        a, b = a - 1.0, b + 1.0
+    pad = 0.05 * (b - a)
+    a, b = a - pad, b + pad
+    step = 0.5 if b - a > 2 else 0.1 if b - a > 0.4 else 0.05
+    return math.floor(a / step) * step, math.ceil(b / step) * step
+
+
+def offset_points(ax: Axes, dx: float, dy: float = 0.0):  # noqa: ANN201 - a matplotlib Transform
+    """Transform: x in axes fraction, y in data units, then shifted by (dx, dy) points."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    base = blended_transform_factory(ax.transAxes, ax.transData)
+    return base + ScaledTranslation(dx / 72.0, dy / 72.0, ax.figure.dpi_scale_trans)
+
+
+def below_axes(ax: Axes, dy: float, dx: float = 0.0):  # noqa: ANN201 - a matplotlib Transform
+    """Transform: axes fraction coordinates, shifted ``dx`` points right and ``dy`` points down."""
+    from matplotlib.transforms import ScaledTranslation
+
+    return ax.transAxes + ScaledTranslation(dx / 72.0, -dy / 72.0, ax.figure.dpi_scale_trans)

@@ -1,0 +1,389 @@
+"""Forest plots of a :class:`~whatworks.MetaResult` or of a subgroup analysis (``SubgroupResult``).
+
+Layout: text columns (label, optional extra columns) left of the axes, the effects in the axes, the
+estimate with its CI and the weight right of it; under the axis the x label, the "favours" annotation and
+the heterogeneity lines. Text positions are in points relative to the axes edges, so nothing depends on
+the figure size; with ``ax=None`` the figure is sized to the content (its height grows with the rows).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import _style as st
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+SORTS = (None, "estimate", "weight", "label")
+PLOT_WIDTH = 3.0  # inches of the axes holding the effects
+GAP = 10.0  # points between text columns
+FOOT_LINE = 11.0  # points per line under the plot
+
+
+@dataclass
+class _Row:
+    kind: str  # header, group, study, diamond, pi, het, blank
+    cells: list[str] = field(default_factory=list)  # left columns (label first)
+    right: list[str] = field(default_factory=list)  # right columns (estimate [CI], weight)
+    est: float = np.nan
+    lo: float = np.nan
+    hi: float = np.nan
+    weight: float = np.nan
+    colour: str = st.STUDY_COLOUR
+    overall: bool = False
+
+
+def _is_subgroup(result: object) -> bool:
+    return hasattr(result, "groups") and hasattr(result, "overall")
+
+
+def _model_name(fit: object) -> str:
+    return "Common-effect model" if getattr(fit, "method", "") == "EE" else "Random-effects model"
+
+
+def _het_text(fit: object) -> str:
+    return (f"\u03c4\u00b2 = {st.num(fit.tau2, 3)}; I\u00b2 = {st.num(fit.i2, 0)}%; "
+            f"Q = {st.num(fit.q, 2)}, df = {fit.q_df}, {st.pval(fit.q_pvalue)}")
+
+
+def _effect_test(fit: object) -> str:
+    stat = f"t({fit.df:g})" if getattr(fit, "test", "z") == "knha" else "z"
+    return f"Test for overall effect: {stat} = {st.num(fit.stat, 2)}, {st.pval(fit.pvalue)}"
+
+
+def _between_text(sub: object) -> str:
+    df2 = getattr(sub, "q_between_df2", None)
+    stat = f"F({sub.q_between_df}, {df2})" if df2 is not None else f"Q = {st.num(sub.q_between, 2)}, df = {sub.q_between_df}"
+    if df2 is not None:
+        stat += f" = {st.num(sub.q_between, 2)}"
+    return f"Test for subgroup differences: {stat}, {st.pval(sub.q_between_pvalue)}"
+
+
+def _skipped_text(skipped: object) -> str:
+    """Skipped subgroups by name with the reason; skipped rows as a count."""
+    items = list(skipped.items()) if isinstance(skipped, dict) else list(skipped or ())
+    groups, rows = [], 0
+    for item in items:
+        kind, key, reason = (item if isinstance(item, tuple) and len(item) == 3 else ("subgroup", *item)
+                             if isinstance(item, tuple) else ("subgroup", item, ""))
+        if kind == "row":
+            rows += 1
+        else:
+            groups.append(f"{st.pretty(key)}{' (' + str(reason) + ')' if reason else ''}")
+    parts = []
+    if groups:
+        parts.append("Subgroups not pooled (their studies count in the overall model but are not drawn): " + "; ".join(groups))
+    if rows:
+        parts.append(f"{rows} row(s) left out for missing values")
+    return ". ".join(parts)
+
+
+def _order(fit: object, labels: Sequence[str], sort: str | None) -> np.ndarray:
+    idx = np.arange(fit.k)
+    if sort == "estimate":
+        return idx[np.argsort(np.asarray(fit.yi), kind="stable")]
+    if sort == "weight":
+        return idx[np.argsort(-np.asarray(fit.weights), kind="stable")]
+    if sort == "label":
+        return np.array(sorted(idx, key=lambda i: (str(labels[i]).lower(), i)), dtype=int)
+    return idx
+
+
+def _cell(x: object) -> str:
+    if x is None or (not isinstance(x, str) and pd.isna(x)):
+        return "NA"
+    if isinstance(x, (float, np.floating)):
+        return str(int(x)) if float(x).is_integer() else st.num(float(x), 2)
+    return str(x)
+
+
+def _study_rows(fit: object, labels: Sequence[str], cells: list[list[str]], sort: str | None,
+                colour: str, tf: Callable[[np.ndarray], np.ndarray]) -> list[_Row]:
+    frame = fit.study_frame()
+    rows = []
+    for i in _order(fit, labels, sort):
+        est, lo, hi = (float(tf(np.asarray(frame[c].iloc[i]))) for c in ("yi", "ci_low", "ci_high"))
+        rows.append(_Row("study", [str(labels[i]), *cells[i]], [st.interval(est, lo, hi), f"{fit.weights[i]:.1f}"],
+                         est, lo, hi, float(fit.weights[i]), colour))
+    return rows
+
+
+def _pooled_rows(fit: object, label: str, tf: Callable, show_pi: bool, overall: bool,
+                 colour: str) -> list[_Row]:
+    est, lo, hi = (float(tf(np.asarray(getattr(fit, a)))) for a in ("estimate", "ci_low", "ci_high"))
+    rows = [_Row("diamond", [label], [st.interval(est, lo, hi), "100.0" if overall else ""],
+                 est, lo, hi, colour=colour, overall=overall)]
+    if show_pi and fit.k >= 3:
+        plo, phi = float(tf(np.asarray(fit.pi_low))), float(tf(np.asarray(fit.pi_high)))
+        rows.append(_Row("pi", [f"{100 * fit.level:g}% prediction interval"],
+                         [f"[{st.num(plo)}, {st.num(phi)}]", ""], est, plo, phi, colour=colour))
+    return rows
+
+
+def _build_rows(result: object, labels: Sequence[str] | None, columns: pd.DataFrame | None,
+                sort: str | None, show_pi: bool, tf: Callable) -> tuple[list[_Row], list[str], bool]:
+    """Rows top to bottom, the foot lines and whether the result is a subgroup analysis."""
+    sub = _is_subgroup(result)
+    fits = list(result.groups.values()) if sub else [result]
+    n = sum(f.k for f in fits)
+    labs = list(labels) if labels is not None else [lab for f in fits for lab in f.labels]
+    if len(labs) != n:
+        raise ValueError(f"labels must have one entry per study: got {len(labs)} for {n} studies")
+    if columns is not None and len(columns) != n:
+        raise ValueError(f"columns must have one row per study in the result's order: got {len(columns)} "
+                         f"rows for {n} studies")
+    cells = ([[_cell(x) for x in row] for row in columns.itertuples(index=False)] if columns is not None
+             else [[] for _ in range(n)])
+    ncol = 1 + (0 if columns is None else columns.shape[1])
+    pad = [""] * (ncol - 1)
+    rows: list[_Row] = []
+    start = 0
+    if not sub:
+        rows += _study_rows(result, labs, cells, sort, st.STUDY_COLOUR, tf)
+        rows.append(_Row("blank"))
+        rows += _pooled_rows(result, f"{_model_name(result)} (k = {result.k})", tf, show_pi, True,
+                             st.POOLED_COLOUR)
+        foot = [f"Heterogeneity: {_het_text(result)}", _effect_test(result)]
+    else:
+        for level, fit in result.groups.items():
+            colour = st.strategy_colour(level)
+            rows.append(_Row("group", [st.pretty(level), *pad], colour=colour))
+            rows += _study_rows(fit, labs[start:start + fit.k], cells[start:start + fit.k], sort, colour, tf)
+            start += fit.k
+            rows += _pooled_rows(fit, f"Subtotal (k = {fit.k})", tf, False, False, colour)
+            if fit.k >= 2:
+                rows.append(_Row("het", [_het_text(fit)]))
+            rows.append(_Row("blank"))
+        ov = result.overall
+        rows += _pooled_rows(ov, f"Overall: {_model_name(ov).lower()} (k = {ov.k})", tf, show_pi, True,
+                             st.POOLED_COLOUR)
+        foot = [f"Overall heterogeneity: {_het_text(ov)}", _effect_test(ov), _between_text(result)]
+        definition = str(getattr(result, "definition", "") or "")
+        if definition:
+            foot += textwrap.wrap(f"({definition})", 110)
+        skipped = _skipped_text(getattr(result, "skipped", ()))
+        if skipped:
+            foot += textwrap.wrap(skipped, 110)
+        foot.append("Weights are percentages within each subgroup.")
+    for r in rows:
+        if r.kind in ("diamond", "pi", "het", "blank") and len(r.cells) < ncol:
+            r.cells += [""] * (ncol - len(r.cells))
+    return rows, foot, sub
+
+
+def forest_plot(
+    result: object,
+    *,
+    ax: Axes | None = None,
+    sort: str | None = None,
+    columns: pd.DataFrame | None = None,
+    labels: Sequence[str] | None = None,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    favours: tuple[str, str] | None = ("Favours intervention", "Favours control"),
+    show_pi: bool = True,
+    xlim: tuple[float, float] | None = None,
+    xlabel: str = "Effect size",
+    xscale: str = "linear",
+    label_header: str = "Study",
+    title: str | None = None,
+) -> Axes:
+    """Draw a forest plot: one row per study, the pooled diamond, the prediction interval.
+
+    Parameters
+    ----------
+    result : MetaResult or SubgroupResult
+        A fit from :func:`whatworks.meta_analyze`, or a subgroup analysis (anything with ``groups``, a
+        dict level -> MetaResult, ``overall``, ``q_between``, ``q_between_df``, ``q_between_pvalue``
+        and optionally ``definition`` and ``skipped``): then one block per subgroup with its own
+        diamond, k, tau² and I², the overall diamond and the test for subgroup differences.
+    ax : matplotlib Axes, optional
+        Where to draw; text columns are placed outside its left and right edges. ``None`` creates a
+        figure sized to the content.
+    sort : {None, "estimate", "weight", "label"}
+        Order of the study rows (within each subgroup); ``None`` keeps the result's order.
+    columns : DataFrame, optional
+        Extra text columns shown after the label (e.g. n, year, strategy), one row per study in the
+        result's order (for a subgroup analysis: the groups in order, the studies of each in order).
+    labels : sequence of str, optional
+        Study labels replacing ``result.labels`` (same order as ``columns``).
+    transform : callable, optional
+        Applied to every effect and bound before drawing, e.g. ``np.exp`` for log ratios (combine
+        with ``xscale="log"``); the null line is drawn at ``transform(0)``.
+    favours : (str, str) or None
+        Texts under the axis, left and right of the null line. Negative effects are left: in this
+        project's data negative = less lonely = favours the intervention.
+    show_pi : bool
+        Draw the prediction interval under the overall diamond (when k >= 3).
+    xlim : (float, float), optional
+        x limits (after ``transform``); intervals beyond them end in an arrow.
+    xlabel, xscale, label_header, title : str
+        Axis label, axis scale, header of the label column, optional title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from whatworks import meta_analyze
+    >>> from whatworks.plots import forest_plot
+    >>> res = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6], [0.04, 0.09, 0.1, 0.05, 0.07], test="knha",
+    ...                    labels=["A 2001", "B 2005", "C 2010", "D 2015", "E 2020"])
+    >>> ax = forest_plot(res, sort="estimate", xlabel="Hedges' g")
+    >>> len(ax.findobj(lambda a: (a.get_gid() or "").startswith("forest-diamond")))
+    1
+    """
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
+    tf = transform if transform is not None else (lambda x: x)
+    rows, foot, sub = _build_rows(result, labels, columns, sort, show_pi, tf)
+    fits = list(result.groups.values()) if sub else [result]
+    pct = f"{100 * fits[0].level:g}%" if fits else "95%"
+    headers = [label_header, *([] if columns is None else [str(c) for c in columns.columns])]
+    right_headers = [f"Estimate [{pct} CI]", "Weight %"]
+    rows.insert(0, _Row("header", headers, right_headers))
+
+    # column widths in points, from the texts themselves
+    ncol = len(headers)
+    spanning = [r for r in rows if r.kind in ("het", "group")]
+    widths = [max(st.text_width(r.cells[j], bold=r.kind in ("header", "group")) for r in rows
+                  if r.kind not in ("het", "group") or j > 0) for j in range(ncol)]
+    left_total = sum(widths) + GAP * ncol
+    left_total = max(left_total, *(st.text_width(r.cells[0], bold=r.kind == "group") + GAP for r in spanning),
+                     0.0)
+    rwidths = [max(st.text_width(r.right[j], bold=r.kind == "header") for r in rows if r.right)
+               for j in range(2)]
+    right_total = GAP + rwidths[0] + GAP + rwidths[1]
+    foot_width = max((st.text_width(s) for s in foot), default=0.0)
+
+    nrow = len(rows)
+    foot_top = 44.0  # points under the axes: tick labels, x label, favours
+    if ax is None:
+        width = max(0.15 + left_total / 72 + PLOT_WIDTH + right_total / 72 + 0.15, foot_width / 72 + 0.3)
+        bottom = (foot_top + FOOT_LINE * len(foot) + 8) / 72
+        top = 0.15 + (0.3 if title else 0.0)
+        ax, _ = st.new_axes(width, top + nrow * st.ROW_HEIGHT + bottom)
+        st.place_axes(ax, left=0.15 + left_total / 72, right=right_total / 72 + 0.15, bottom=bottom, top=top)
+    _draw(ax, rows, widths, rwidths, left_total, foot, foot_top, tf, favours, xlim, xlabel, xscale)
+    if title:
+        ax.text(0, 1, title, transform=st.below_axes(ax, -8, dx=-left_total), ha="left", va="bottom",
+                fontsize=st.FONT_SIZE + 2, fontweight="bold")
+    return ax
+
+
+def _draw(ax: Axes, rows: list[_Row], widths: list[float], rwidths: list[float], left_total: float, foot: list[str],
+          foot_top: float, tf: Callable, favours: tuple[str, str] | None, xlim: tuple[float, float] | None,
+          xlabel: str, xscale: str) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Polygon
+
+    fs = st.FONT_SIZE
+    ys = -np.arange(len(rows), dtype=float)
+    null = float(tf(np.asarray(0.0)))
+    ax.set_xscale(xscale)
+    if xlim is None:
+        vals = [v for r in rows if r.kind in ("study", "diamond", "pi") for v in (r.lo, r.hi)]
+        vals = [v for v in vals if np.isfinite(v) and (xscale != "log" or v > 0)]
+        if xscale == "log":
+            lo, hi = (min(vals + [null]) / 1.1, max(vals + [null]) * 1.1) if vals else (0.5, 2.0)
+        else:
+            lo, hi = st.nice_limits(min(vals, default=null), max(vals, default=null), null)
+        xlim = (lo, hi)
+    xmin, xmax = xlim
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ys[-1] - 0.6, 0.6)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_yticks([])
+    ax.tick_params(axis="x", labelsize=fs)
+    ax.patch.set_alpha(0.0)
+
+    first = next((y for r, y in zip(rows, ys, strict=True) if r.kind != "header"), -1.0)
+    ax_w = ax.get_position().width * ax.figure.get_figwidth() * 72  # points; for the header rule only
+    right_end = GAP + rwidths[0] + GAP + rwidths[1]
+    ax.plot([-left_total / ax_w, 1 + right_end / ax_w], [first + 0.5] * 2, color=st.LINE_COLOUR, lw=0.6,
+            transform=st.offset_points(ax, 0), clip_on=False, gid="forest-rule")
+    ax.plot([null, null], [ys[-1] - 0.6, first + 0.5], color=st.GREY, lw=0.8, zorder=1, gid="forest-null")
+
+    # text columns: left of the axes (label left-aligned, extra columns right-aligned), right of it
+    xs, acc = [], -left_total
+    for w in widths:
+        xs.append(acc)
+        acc += w + GAP
+    for r, y in zip(rows, ys, strict=True):
+        bold = r.kind in ("header", "group")
+        style = "italic" if r.kind in ("het", "pi") else "normal"
+        for j, text in enumerate(r.cells):
+            if not text:
+                continue
+            align_right = j > 0 and r.kind not in ("group",)
+            x = xs[j] + (widths[j] if align_right else 0.0)
+            ax.text(0, y, text, transform=st.offset_points(ax, x), ha="right" if align_right else "left",
+                    va="center", fontsize=fs, fontweight="bold" if bold else "normal", fontstyle=style,
+                    color=r.colour if r.kind == "group" else "black", clip_on=False)
+        if r.right:
+            ax.text(1, y, r.right[0], transform=st.offset_points(ax, GAP), ha="left", va="center",
+                    fontsize=fs, fontweight="bold" if bold else "normal", fontstyle=style, clip_on=False)
+            if len(r.right) > 1 and r.right[1]:
+                ax.text(1, y, r.right[1], transform=st.offset_points(ax, GAP + rwidths[0] + GAP + rwidths[1]),
+                        ha="right", va="center", fontsize=fs, fontweight="bold" if bold else "normal",
+                        clip_on=False)
+
+    # studies: CI lines (arrows where clipped) and weight-sized squares
+    studies = [(r, y) for r, y in zip(rows, ys, strict=True) if r.kind == "study"]
+    if studies:
+        segs = [[(max(r.lo, xmin), y), (min(r.hi, xmax), y)] for r, y in studies]
+        ax.add_collection(LineCollection(segs, colors=st.LINE_COLOUR, linewidths=0.9, zorder=2,
+                                         gid="forest-study-ci"))
+        w = np.array([r.weight for r, _ in studies])
+        wmax = np.nanmax(w) if np.any(np.isfinite(w)) and np.nanmax(w) > 0 else 1.0
+        side = 3.5 + 8.0 * np.sqrt(np.nan_to_num(w) / wmax)
+        ax.scatter([r.est for r, _ in studies], [y for _, y in studies], s=side**2, marker="s",
+                   c=[r.colour for r, _ in studies], edgecolors="none", zorder=3, gid="forest-study-points")
+        _arrows(ax, [(r.lo, r.hi, y) for r, y in studies], xmin, xmax, st.LINE_COLOUR)
+
+    # diamonds and prediction intervals
+    for r, y in zip(rows, ys, strict=True):
+        if r.kind == "diamond" and np.isfinite(r.est):
+            h = 0.34
+            poly = Polygon([(r.lo, y), (r.est, y + h), (r.hi, y), (r.est, y - h)], closed=True,
+                           facecolor=r.colour, edgecolor="black", lw=0.6, zorder=3,
+                           gid="forest-diamond-overall" if r.overall else "forest-diamond-subgroup")
+            ax.add_patch(poly)
+        elif r.kind == "pi" and np.isfinite(r.lo):
+            lo, hi = max(r.lo, xmin), min(r.hi, xmax)
+            ax.plot([lo, hi], [y, y], color=r.colour, lw=1.6, solid_capstyle="butt", zorder=3, gid="forest-pi")
+            ax.plot([lo, lo, np.nan, hi, hi], [y - 0.18, y + 0.18, np.nan, y - 0.18, y + 0.18],
+                    color=r.colour, lw=1.0, zorder=3, gid="forest-pi-ends")
+            _arrows(ax, [(r.lo, r.hi, y)], xmin, xmax, r.colour)
+
+    # under the axis: label, favours, heterogeneity
+    ax.text(0.5, 0, xlabel, transform=st.below_axes(ax, 19), ha="center", va="top", fontsize=fs)
+    if favours:
+        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+        base = blended_transform_factory(ax.transData, ax.transAxes)
+        for text, dx, ha in ((f"\u2190 {favours[0]}", -4, "right"), (f"{favours[1]} \u2192", 4, "left")):
+            ax.text(null, 0, text, transform=base + ScaledTranslation(dx / 72, -31 / 72, ax.figure.dpi_scale_trans),
+                    ha=ha, va="top", fontsize=fs, color=st.LINE_COLOUR, gid="forest-favours")
+    for i, line in enumerate(foot):
+        ax.text(0, 0, line, transform=st.below_axes(ax, foot_top + FOOT_LINE * i, dx=-left_total), ha="left",
+                va="top", fontsize=fs, gid="forest-foot")
+
+
+def _arrows(ax: Axes, spans: list[tuple[float, float, float]], xmin: float, xmax: float, colour: str) -> None:
+    left = [(xmin, y) for lo, _, y in spans if lo < xmin]
+    right = [(xmax, y) for _, hi, y in spans if hi > xmax]
+    for pts, marker in ((left, "<"), (right, ">")):
+        if pts:
+            ax.plot(*zip(*pts, strict=True), ls="none", marker=marker, ms=4, color=colour, clip_on=False,
+                    zorder=3, gid="forest-clipped")
