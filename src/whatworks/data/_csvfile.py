@@ -63,16 +63,13 @@ def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
 
 def read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None:
     """Parse a CSV file; return None (with problems) when it cannot be read as a table."""
+    if _is_semicolon_export(path, label, problems):
+        return None
     text = read_text(path, label, problems)
     if text is None:
         return None
     if not text.strip():
         problems.append(Problem(label, None, None, "file is empty (not even a header)"))
-        return None
-    first = text.lstrip("\r\n").splitlines()[0]
-    if first.count(";") > first.count(","):
-        decimal = " with decimal commas" if any(_DECIMAL_COMMA.search(x) for x in text.splitlines()[1:]) else ""
-        problems.append(Problem(label, None, None, SEMICOLON_EXPLANATION.format(decimal=decimal)))
         return None
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
@@ -100,3 +97,17 @@ def read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None
             continue
         table.rows.append((r, {name: cell.strip() for name, cell in zip(header, rec)}))
     return table if ok else None
+
+
+def _is_semicolon_export(path: Path, label: str, problems: list[Problem]) -> bool:
+    """Report a semicolon-separated spreadsheet export (checked first: such files are often not UTF-8)."""
+    try:
+        text = path.read_bytes().decode("latin-1")  # never fails; enough to see the delimiters
+    except OSError:
+        return False
+    lines = text.lstrip("\ufeff\xef\xbb\xbf\r\n").splitlines()
+    if not lines or lines[0].count(";") <= lines[0].count(","):
+        return False
+    decimal = " with decimal commas" if any(_DECIMAL_COMMA.search(x) for x in lines[1:]) else ""
+    problems.append(Problem(label, None, None, SEMICOLON_EXPLANATION.format(decimal=decimal)))
+    return True

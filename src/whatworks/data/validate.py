@@ -226,8 +226,8 @@ def _parse(col: S.Column, text: str) -> tuple[object, str | None]:
         low = text.lower()
         return (low == "true", None) if low in ("true", "false") else (None, f"must be true or false, got {_short(text)}")
     if col.type == "int":
-        if not _INT.match(text):
-            return None, f"must be a whole number, got {_short(text)}"
+        if not _INT.match(text) or len(text) > 15:
+            return None, f"must be a whole number (at most 15 digits), got {_short(text)}"
         value: float = int(text)
     else:
         if _DECIMAL_COMMA.match(text):

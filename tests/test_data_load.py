@@ -1,0 +1,108 @@
+"""Loading: frame shape and types, row order, pooled normalisation, catalogue, round trip, bundled data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from whatworks.data import bundled_root, list_reviews, load_pooled, load_reviews, scaffold, validate
+from whatworks.data import schema as S
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
+COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason"]
+
+
+@pytest.fixture(scope="module")
+def effects():
+    return load_reviews(FIXTURES)
+
+
+def test_effects_frame_has_every_schema_column_then_the_computed_ones(effects):
+    assert list(effects.columns) == [*S.column_names(S.EFFECT_COLUMNS), *COMPUTED]
+    assert str(effects["n_treatment"].dtype) == "Int64"
+    assert effects["yi"].dtype == np.float64 and effects["pool"].dtype == bool
+    assert effects["borderline"].dtype == bool and not effects["borderline"].any()
+
+
+def test_rows_sorted_by_review_then_file_order(effects):
+    assert list(effects["review"].unique()) == ["demo_smcc", "demo_smd"]
+    assert list(effects.loc[effects["review"] == "demo_smd", "effect_id"])[:3] == [
+        "alpha2020_wl", "beta2019_wl", "gamma2021_wl"]
+    assert effects.index.tolist() == list(range(len(effects)))
+
+
+def test_optional_columns_absent_from_a_file_are_missing(effects):
+    smcc = effects[effects["review"] == "demo_smcc"]
+    assert smcc["country"].isna().all() and (smcc["metric"] == "SMCC_diff").all()
+
+
+def test_reviews_filter_and_unknown_id():
+    assert set(load_reviews(FIXTURES, reviews=["demo_smcc"])["review"]) == {"demo_smcc"}
+    with pytest.raises(ValueError, match="unknown review id.*'nope'.*available: demo_smcc, demo_smd"):
+        load_reviews(FIXTURES, reviews=["nope"])
+
+
+def test_one_review_folder_as_root():
+    assert set(load_reviews(FIXTURES / "demo_smd")["review"]) == {"demo_smd"}
+
+
+def test_pooled_normalisation():
+    pooled = load_pooled(FIXTURES).set_index("analysis")
+    assert list(pooled.columns[-3:]) == ["estimate_norm", "ci_low_norm", "ci_high_norm"]
+    neg = pooled.loc["overall"]
+    assert (neg.estimate_norm, neg.ci_low_norm, neg.ci_high_norm) == (-0.35, -0.52, -0.18)
+    pos = pooled.loc["strategy: social cognition"]  # 0.40 [0.10, 0.70], positive = less lonely
+    assert (pos.estimate_norm, pos.ci_low_norm, pos.ci_high_norm) == (-0.40, -0.70, -0.10)
+    lost = pooled.loc["RCTs (sign lost)"]
+    assert np.isnan([lost.estimate_norm, lost.ci_low_norm, lost.ci_high_norm]).all()
+    odds = pooled.loc["odds of loneliness"]  # OR 0.5 [0.25, 1.0] -> log scale
+    assert odds.estimate_norm == pytest.approx(np.log(0.5)) and odds.ci_high_norm == 0.0
+
+
+def test_catalogue():
+    cat = list_reviews(FIXTURES)
+    assert list(cat["review"]) == ["demo_smcc", "demo_smd"]
+    row = cat.set_index("review").loc["demo_smd"]
+    assert (row.kind, row.metric, row.n_effects, row.n_pooled_effects, row.n_published) == (
+        "review", "SMD", 11, 8, 4)
+
+
+def test_round_trip_through_csv(tmp_path, effects):
+    """Writing the loaded schema columns back and reloading gives the same frame."""
+    shutil.copytree(FIXTURES, tmp_path / "reviews")
+    for rid, part in effects.groupby("review", sort=False):
+        part[list(S.column_names(S.EFFECT_COLUMNS))].to_csv(tmp_path / "reviews" / rid / "effects.csv", index=False)
+    assert validate(tmp_path / "reviews") == []
+    pd.testing.assert_frame_equal(load_reviews(tmp_path / "reviews"), effects)
+
+
+def test_scaffold_then_fill_then_load(tmp_path):
+    folder = scaffold("smith2027", tmp_path)
+    assert {p.column for p in validate(folder)} >= {"title", "citation", "url", "scope"}
+    text = (folder / "review.toml").read_text("utf-8")
+    for key in ("title", "citation", "scope", "sign_convention", "coded_by"):
+        text = text.replace(f'{key} = ""', f'{key} = "x"')
+    (folder / "review.toml").write_text(text.replace('url = ""', 'url = "https://example.org"'), "utf-8")
+    assert validate(folder) == []
+    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-1] == "pool_reason"
+    with pytest.raises(FileExistsError, match="already exists"):
+        scaffold("smith2027", tmp_path)
+    with pytest.raises(ValueError, match="invalid review id 'Smith 2027'"):
+        scaffold("Smith 2027", tmp_path)
+
+
+def test_bundled_root_is_a_folder():
+    root = bundled_root()
+    assert root.is_dir() and root.name == "reviews"
+
+
+def test_importing_the_data_package_does_not_import_matplotlib():
+    code = "import sys, whatworks.data; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
