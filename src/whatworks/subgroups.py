@@ -114,9 +114,11 @@ class SubgroupResult:
             else:
                 rows.append({"subgroup": lev, "k": self.counts.get(lev, 0), "note": reasons.get(lev, "")})
         rows.append(_row("overall", self.overall, ""))
-        return pd.DataFrame(rows, columns=list(SUBGROUP_COLUMNS))
+        return pd.DataFrame(rows, columns=list(SUBGROUP_COLUMNS)).astype({"k": "Int64", "q_df": "Int64"})
 
     def _test_line(self) -> str:
+        if np.isnan(self.q_between):
+            return "No test of subgroup differences: fewer than two subgroups were fitted."
         if self.q_between_df2 is not None:
             stat = f"F(df1 = {self.q_between_df}, df2 = {self.q_between_df2})"
         else:
@@ -205,7 +207,8 @@ def by_subgroup(
     ------
     ValueError
         Unknown column names (the message lists the available ones), unknown options, invalid
-        effects (infinite values, non-positive variances), or fewer than two subgroups to compare.
+        effects (infinite values, non-positive variances), or (``tau2="common"``) k not larger than
+        the number of subgroups.
 
     Notes
     -----
@@ -213,7 +216,8 @@ def by_subgroup(
     listed in ``skipped``; with ``tau2="separate"`` a subgroup with k < 2 cannot be fitted by a
     random-effects model (nor with ``test="knha"``, which needs k - 1 >= 1 df) and is listed in
     ``skipped`` too (it stays in ``overall``). With ``tau2="common"`` every level with at least one
-    effect is estimable and kept.
+    effect is estimable and kept. With fewer than two fitted subgroups there is nothing to compare:
+    ``q_between`` and its p-value are NaN and ``q_between_df`` is 0.
 
     Examples
     --------
@@ -268,17 +272,18 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
             continue
         lab = [labels[i] for i in np.flatnonzero(sel)]
         fits[lev] = meta_analyze(y[sel], s[sel], method=method, test=test, level=level, labels=lab)
-    if len(fits) < 2:
-        raise ValueError(f"need at least two subgroups that can be fitted to compare; got {list(fits)}")
-    est = np.array([r.estimate for r in fits.values()])
-    se = np.array([r.se for r in fits.values()])
-    qb = fit_batch(Batch.make(est, se**2), method="EE", test="z", level=level)
+    qb = (np.nan, 0, np.nan)
+    if len(fits) >= 2:
+        est = np.array([r.estimate for r in fits.values()])
+        se = np.array([r.se for r in fits.values()])
+        f = fit_batch(Batch.make(est, se**2), method="EE", test="z", level=level)
+        qb = (float(f["q"][0]), int(f["q_df"][0]), float(f["q_pvalue"][0]))
     return SubgroupResult(
         groups=fits,
-        q_between=float(qb["q"][0]),
-        q_between_df=int(qb["q_df"][0]),
+        q_between=qb[0],
+        q_between_df=qb[1],
         q_between_df2=None,
-        q_between_pvalue=float(qb["q_pvalue"][0]),
+        q_between_pvalue=qb[2],
         skipped=tuple(skipped),
         **common,
     )
@@ -286,8 +291,6 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
 
 def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     method, test, level, levels = common["method"], common["test"], common["level"], common["levels"]
-    if len(levels) < 2:
-        raise ValueError(f"need at least two subgroups to compare; got {levels}")
     k, g = y.size, len(levels)
     if k <= g:
         raise ValueError(f"too few effects for a common-tau2 model: k = {k} for {g} subgroups; need k > {g}")
@@ -318,18 +321,19 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
             pvalue=float(pfun(est[j] / se[j])), ci_low=float(est[j] - crit * se[j]),
             ci_high=float(est[j] + crit * se[j]), tau2=model.tau2, se_tau2=model.se_tau2,
             tau2_ci_low=model.tau2_ci_low, tau2_ci_high=model.tau2_ci_high, i2=np.nan, h2=np.nan,
-            q=float(within["q"][j]), q_df=int(within["q_df"][j]), q_pvalue=float(within["q_pvalue"][j]),
+            q=float(within["q"][j]) if within["q_df"][j] > 0 else 0.0, q_df=int(within["q_df"][j]), q_pvalue=float(within["q_pvalue"][j]),
             pi_low=float(est[j] - half_pi), pi_high=float(est[j] + half_pi), df=model.df,
             weights=100 * w / w.sum(), yi=y[sel], vi=s[sel], labels=tuple(labels[i] for i in np.flatnonzero(sel)),
             method=method, test=test, level=level, iterations=model.iterations, converged=model.converged,
             notes=(note,),
         )  # fmt: skip
+    single = g < 2  # one level: no moderator, so no test of subgroup differences
     return SubgroupResult(
         groups=fits,
-        q_between=model.qm,
-        q_between_df=model.qm_df,
-        q_between_df2=model.qm_df2,
-        q_between_pvalue=model.qm_pvalue,
+        q_between=np.nan if single else model.qm,
+        q_between_df=0 if single else model.qm_df,
+        q_between_df2=None if single else model.qm_df2,
+        q_between_pvalue=np.nan if single else model.qm_pvalue,
         model=model,
         skipped=tuple(skipped),
         **common,
