@@ -9,6 +9,7 @@ bootstrap, permutation), so there is a single fit path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
@@ -16,6 +17,9 @@ from scipy import stats
 from . import _validation as v
 from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
 from .results import MetaResult
+
+if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in meta_analyze
+    from .multilevel import MultilevelResult
 
 TESTS = ("z", "knha")
 
@@ -120,7 +124,8 @@ def meta_analyze(
     test: str = "z",
     level: float = 0.95,
     labels: Sequence[str] | None = None,
-) -> MetaResult:
+    cluster: Sequence[object] | np.ndarray | None = None,
+) -> MetaResult | MultilevelResult:
     """Fit a random-effects (or common-effect) meta-analysis, as metafor's ``rma(yi, vi, ...)``.
 
     Parameters
@@ -137,7 +142,12 @@ def meta_analyze(
     level : float
         Confidence level for CI, tau² CI and prediction interval (0.95 or 95).
     labels : sequence of str, optional
-        Study labels, kept for tables and plots.
+        Study labels, kept for tables and plots (not used by the three-level model).
+    cluster : sequence, optional
+        Cluster id per effect (e.g. the trial). When given, fits the three-level model
+        ``rma.mv(yi, vi, random = ~ 1 | cluster/es_id)`` with
+        :func:`whatworks.multilevel.fit_three_level` and returns its ``MultilevelResult``; ``method``
+        must then be "REML" or "ML" and ``test`` "z" or "t".
 
     Returns
     -------
@@ -167,6 +177,10 @@ def meta_analyze(
     >>> res.ci_low < res.estimate < res.ci_high
     True
     """
+    if cluster is not None:  # effects nested in clusters: the three-level model
+        from .multilevel import fit_three_level
+
+        return fit_three_level(yi, vi, cluster, method=method, test=test, level=level)
     y, s = check_effects(yi, vi)
     method = v.check_option("method", method, METHODS)
     test = v.check_option("test", test, TESTS)
