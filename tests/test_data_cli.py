@@ -73,7 +73,7 @@ def test_new_review_creates_and_refuses_to_overwrite(tmp_path, capsys):
 def test_list(capsys):
     assert main(["list", "--root", str(FIXTURES)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:3] == ["review", "kind", "metric"]
+    assert lines[0].split() == ["review", "kind", "metric", "effects", "pooled", "published", "title"]
     assert lines[2].split()[:6] == ["demo_smd", "review", "SMD", "11", "8", "4"]
 
 
@@ -96,7 +96,14 @@ def test_report_is_forwarded(monkeypatch):
     assert seen == [["--out", "x", "--help"]]
 
 
-def test_python_dash_m(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "whatworks", "validate", str(FIXTURES / "demo_smd")],
-                         capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout.startswith("OK: 1 review folder")
+def test_python_dash_m_without_matplotlib():
+    """``python -m whatworks validate`` works, and the data layer and CLI never import matplotlib."""
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['whatworks', 'validate', {str(FIXTURES / 'demo_smd')!r}]\n"
+        "try:\n    runpy.run_module('whatworks', run_name='__main__')\n"
+        "except SystemExit as e:\n    print('exit', e.code, 'matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("OK: 1 review folder") and lines[-1] == "exit 0 False", out.stdout + out.stderr

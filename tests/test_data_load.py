@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,8 +99,3 @@ def test_bundled_root_is_a_folder():
     root = bundled_root()
     assert root.is_dir() and root.name == "reviews"
 
-
-def test_importing_the_data_package_does_not_import_matplotlib():
-    code = "import sys, whatworks.data; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -283,3 +283,16 @@ def test_unexpected_file_is_a_warning(tmp_path):
 def test_problem_formatting():
     assert str(Problem("a/effects.csv", None, None, "file is empty")) == "a/effects.csv: file is empty"
     assert str(Problem("a/review.toml", None, "id", "bad")) == "a/review.toml:id: bad"
+
+
+def test_same_study_id_with_different_years_across_reviews_is_a_warning(tmp_path):
+    make_review(tmp_path)
+    shutil.copytree(FIXTURES / "reviews" / "demo_smcc", tmp_path / "demo_smcc")
+    path = tmp_path / "demo_smcc" / "effects.csv"
+    path.write_text(path.read_text("utf-8").replace("nu2020,Nu,2020", "alpha2020,Nu,2021"), "utf-8")
+    problems = validate(tmp_path)  # every row of the trial is flagged: 1 here, 2 in demo_smd
+    assert [(p.severity, p.file, p.row) for p in problems] == [
+        ("warning", "demo_smcc/effects.csv", 3), ("warning", "demo_smd/effects.csv", 1),
+        ("warning", "demo_smd/effects.csv", 10)]
+    w = problems[0]
+    assert "study_id 'alpha2020' has year 2021 here but 2020 in demo_smd/effects.csv:1" in w.message

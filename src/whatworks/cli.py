@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", metavar="DIR", default=os.path.join("data", "reviews"),
                    help="collection folder to create it in (default: data/reviews)")
     p = sub.add_parser("list", help="print the catalogue of reviews",
-                       description="Print one line per review: id, kind, metric, counts and title.")
+                       description="Print one line per review: id, kind, metric, number of coded effects, of pooled "
+                                   "effects (yi available, not excluded), of published pooled results, and title.")
     p.add_argument("--root", metavar="DIR", help="collection folder (default: the bundled data)")
     sub.add_parser("report", help="build the report (options: whatworks report --help)", add_help=False,
                    description="Forwarded to whatworks.report.")
@@ -111,8 +112,6 @@ def _new_review(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     import warnings
 
-    import pandas as pd
-
     from whatworks.data import DataValidationError, list_reviews
 
     try:
@@ -126,8 +125,12 @@ def _list(args: argparse.Namespace) -> int:
         print("no reviews found")
         return EXIT_OK
     cols = ["review", "kind", "metric", "n_effects", "n_pooled_effects", "n_published", "title"]
-    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print(cat[cols].to_string(index=False))
+    heads = ["review", "kind", "metric", "effects", "pooled", "published", "title"]
+    rows = [[("-" if v is None or v != v else str(v)) for v in rec] for rec in cat[cols].itertuples(index=False)]
+    rows = [r[:-1] + [r[-1] if len(r[-1]) <= 70 else r[-1][:67] + "..."] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(heads, *rows)]
+    for r in [heads, *rows]:
+        print("  ".join(x.rjust(w) if 3 <= i <= 5 else x.ljust(w) for i, (x, w) in enumerate(zip(r, widths))).rstrip())
     return EXIT_OK
 
 

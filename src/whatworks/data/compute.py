@@ -57,7 +57,7 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list
     ...            n_control=20, sign_convention="higher_lonelier", favours=None, ci_level=None)
     >>> c = compute_effects([(1, row)], "SMD")[0]
     >>> round(c.yi, 4), round(c.vi, 4)
-    (-0.6536, 0.1053)
+    (-0.6534, 0.1053)
     """
     return [_one(row, metric) for _, row in rows]
 

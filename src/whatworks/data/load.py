@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .problems import DataValidationError, format_problems, sort_problems
-from .validate import FolderData, check_folder, discover
+from .problems import DataValidationError, format_problems
+from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
 
@@ -52,8 +52,7 @@ def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[Folder
             raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
                              f"available: {', '.join(sorted(names)) or '(none)'}")
         folders = [f for f in folders if f.name in set(wanted)]
-    data = [check_folder(f) for f in folders]
-    problems = sort_problems(p for d in data for p in d.problems)
+    data, problems = check_collection(folders)
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
     if problems:

@@ -67,7 +67,7 @@ def validate(path: str | Path | None = None) -> list[Problem]:
         folders = discover(path, require=True)
     except DataValidationError as exc:
         return exc.problems
-    return sort_problems(p for folder in folders for p in check_folder(folder).problems)
+    return check_collection(folders)[1]
 
 
 def resolve_root(path: str | Path | None) -> Path:
@@ -95,6 +95,25 @@ def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:
         raise DataValidationError([Problem(str(root), None, None, "no review folders found "
                                            "(a review folder holds a review.toml)")])
     return folders
+
+
+def check_collection(folders: list[Path]) -> tuple[list[FolderData], list[Problem]]:
+    """Validate each folder, then what spans folders; return the folders' data and all problems."""
+    data = [check_folder(f) for f in folders]
+    problems = [p for d in data for p in d.problems]
+    years: dict[object, dict[object, str]] = {}  # study_id -> year -> first place it was seen
+    for d in data:
+        for r, row in d.effects or []:
+            if row["study_id"] is not None and row["year"] is not None:
+                years.setdefault(row["study_id"], {}).setdefault(row["year"], f"{d.review_id}/effects.csv:{r}")
+    for d in data:
+        for r, row in d.effects or []:
+            seen = years.get(row["study_id"], {})
+            if row["year"] is not None and len(seen) > 1:
+                others = ", ".join(f"{y} in {where}" for y, where in seen.items() if y != row["year"])
+                problems.append(Problem(f"{d.review_id}/effects.csv", r, "year", f"study_id {row['study_id']!r} "
+                                        f"has year {row['year']} here but {others}: one trial or two?", "warning"))
+    return data, sort_problems(problems)
 
 
 def check_folder(folder: Path) -> FolderData:
