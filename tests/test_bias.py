@@ -125,7 +125,8 @@ def test_bad_input_names_the_problem():
 
 def test_results_show_themselves():
     fit = _fit(CASES[0])
-    for res, cls in ((egger_test(fit), EggerResult), (rank_test(fit), RankResult), (trim_and_fill(fit), TrimFillResult)):
+    pairs = ((egger_test(fit), EggerResult), (rank_test(fit), RankResult), (trim_and_fill(fit), TrimFillResult))
+    for res, cls in pairs:
         assert isinstance(res, cls)
         assert isinstance(res.summary(), str) and cls.__name__ in repr(res)
         assert "<table" in res._repr_html_() and len(res.to_frame()) >= 1

@@ -67,6 +67,25 @@ def test_matches_metafor(case):
         assert res.qm_df2 is None and res.df == np.inf
 
 
+EXTRA = reference("analyses_extra")  # predict() values, written by tests/reference/analyses_extra.R
+
+
+@pytest.mark.parametrize("case", EXTRA["predict"], ids=_id)
+def test_predict_matches_metafor(case):
+    df = pd.DataFrame({k: EXTRA["data"][k] for k in ("yi", "vi", "ablat", "alloc")})
+    mods = case["formula"].replace("factor(alloc)", "C(alloc)")
+    res = meta_regress(df, mods, method=case["method"], test=case["test"])
+    pred = res.predict(pd.DataFrame(case["newdata"]))
+    for name in ("pred", "se", "ci_low", "ci_high", "pi_low", "pi_high"):
+        np.testing.assert_allclose(pred[name].to_numpy(), case[name], rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+def test_predict_names_unusable_newdata():
+    res = meta_regress(BCG, "~ C(alloc) + ablat")
+    with pytest.raises(ValueError, match="cannot build model rows"):
+        res.predict(pd.DataFrame({"ablat": [10.0]}))
+
+
 # ---- invariants ----------------------------------------------------------------------------------
 
 effects = st.lists(

@@ -100,7 +100,8 @@ def test_one_level_equals_meta_analyze(data, method, test):
         res = by_subgroup(df, "g", method=method, test=test, tau2=mode)
         got = res.groups["only"]
         np.testing.assert_allclose([got.estimate, got.se, got.ci_low, got.ci_high, got.tau2, got.q],
-                                   [fit.estimate, fit.se, fit.ci_low, fit.ci_high, fit.tau2, fit.q], rtol=1e-9, atol=1e-10)
+                                   [fit.estimate, fit.se, fit.ci_low, fit.ci_high, fit.tau2, fit.q],
+                                   rtol=1e-9, atol=1e-10)
         assert np.isnan(res.q_between) and res.q_between_df == 0
 
 

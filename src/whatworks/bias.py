@@ -16,7 +16,7 @@ from scipy import stats
 from . import _validation as v
 from .estimators import Batch
 from .model import fit_batch, meta_analyze
-from .regression import _fit_mods
+from .regression import fit_mods
 from .results import MetaResult, _fmt, _freeze, _pval, frame_to_html
 
 SIDES = ("left", "right")
@@ -74,11 +74,15 @@ class EggerResult:
         return "\n".join([
             f"Regression test for funnel plot asymmetry (Egger; predictor sqrt(vi), {self.method}, k = {self.k})",
             f"test for asymmetry: {stat}{dfs} = {_fmt(self.stat)}, p = {_pval(self.pvalue)}",
-            f"limit estimate (as se -> 0): {_fmt(self.limit_estimate)}, {pct} CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]",
+            f"limit estimate (as se -> 0): {_fmt(self.limit_estimate)}, "
+            f"{pct} CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]",
         ])  # fmt: skip
 
     def __repr__(self) -> str:
-        return f"EggerResult(stat={_fmt(self.stat)}, pvalue={_fmt(self.pvalue)}, limit_estimate={_fmt(self.limit_estimate)})"
+        return (
+            f"EggerResult(stat={_fmt(self.stat)}, pvalue={_fmt(self.pvalue)}, "
+            f"limit_estimate={_fmt(self.limit_estimate)})"
+        )
 
     def _repr_html_(self) -> str:
         return frame_to_html(self.to_frame(), "Egger regression test")
@@ -113,7 +117,7 @@ def egger_test(fit: MetaResult) -> EggerResult:
     if np.ptp(fit.vi) == 0:
         raise ValueError("egger_test needs sampling variances that differ: all vi are equal")
     X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
-    r = _fit_mods(fit.yi, fit.vi, X, method=fit.method, test=fit.test, level=fit.level, intercept=True)
+    r = fit_mods(fit.yi, fit.vi, X, method=fit.method, test=fit.test, level=fit.level, intercept=True)
     return EggerResult(
         stat=float(r["stat"][1]), pvalue=float(r["pvalue"][1]), df=r["df"], slope=float(r["coef"][1]),
         slope_se=float(r["se"][1]), limit_estimate=float(r["coef"][0]), ci_low=float(r["ci_low"][0]),
@@ -136,7 +140,10 @@ class RankResult:
 
     def summary(self) -> str:
         how = "exact" if self.exact else "normal approximation"
-        return f"Rank correlation test for funnel plot asymmetry (Begg): Kendall's tau = {_fmt(self.tau)}, p = {_pval(self.pvalue)} ({how}, k = {self.k})"
+        return (
+            f"Rank correlation test for funnel plot asymmetry (Begg): Kendall's tau = {_fmt(self.tau)}, "
+            f"p = {_pval(self.pvalue)} ({how}, k = {self.k})"
+        )
 
     def __repr__(self) -> str:
         return f"RankResult(tau={_fmt(self.tau)}, pvalue={_fmt(self.pvalue)}, exact={self.exact})"
@@ -293,7 +300,9 @@ def trim_and_fill(
     if side is None:
         X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
         if np.ptp(fit.vi) == 0 or fit.k < 3:
-            raise ValueError("cannot choose the side from the data (k < 3 or all vi equal); pass side='left' or 'right'")
+            raise ValueError(
+                "cannot choose the side from the data (k < 3 or all vi equal); pass side='left' or 'right'"
+            )
         slope = fit_batch(Batch.make(fit.yi, fit.vi, X=X), method=fit.method, test="z", level=fit.level)["beta"][0, 1]
         side = "right" if slope < 0 else "left"
     side = v.check_option("side", side, SIDES)

@@ -8,14 +8,15 @@ residual heterogeneity; R² is metafor's default (``r2def="1"``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from . import _validation as v
+from ._frames import check_frame, describe_missing, design, effects_missing
 from .estimators import METHODS, Batch
 from .model import TESTS, check_effects, fit_batch, tau2_qprofile
 from .results import _fmt, _freeze, _pval, frame_to_html
@@ -24,7 +25,7 @@ from .results import _fmt, _freeze, _pval, frame_to_html
 COEF_COLUMNS = ("term", "coef", "se", "stat", "pvalue", "ci_low", "ci_high")
 
 
-def _fit_mods(
+def fit_mods(
     yi: np.ndarray,
     vi: np.ndarray,
     X: np.ndarray,
@@ -36,8 +37,10 @@ def _fit_mods(
 ) -> dict:
     """Fit ``rma(yi, vi, mods=X, intercept=FALSE)`` (X includes the intercept column if any).
 
-    Inputs are assumed valid (finite, vi > 0, X of full column rank, k > p). Returns a dict of plain
-    numbers and arrays: every field of :class:`RegressionResult` except names and data.
+    The building block shared by :func:`meta_regress`, :func:`whatworks.subgroups.by_subgroup`
+    (common tau²) and :func:`whatworks.bias.egger_test`; not part of the public API. Inputs are
+    assumed valid (finite, vi > 0, X of full column rank, k > p). Returns a dict of plain numbers and
+    arrays: every field of :class:`RegressionResult` except names and data, plus ``crit``.
     """
     k, p = X.shape
     batch = Batch.make(yi, vi, X=X)
@@ -194,9 +197,45 @@ class RegressionResult:
     dropped: tuple[tuple[str, str], ...] = ()
     iterations: int = 0
     converged: bool = True
+    design_info: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _freeze(self)
+
+    def predict(self, newdata: pd.DataFrame) -> pd.DataFrame:
+        """Predicted average effects for new moderator values, as metafor's ``predict(fit, newmods)``.
+
+        ``newdata`` holds the moderator columns of the formula (categorical levels must be among the
+        fitted ones). Returns one row per row of ``newdata``: ``pred, se, ci_low, ci_high, pi_low,
+        pi_high``; the prediction interval adds tau² (so equals the CI for "EE"), with the t quantile
+        on k - p df for "knha".
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"yi": [-0.9, -1.6, -1.4, -1.4, -0.2, -0.8, -1.6, 0.0],
+        ...                    "vi": [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22, 0.004],
+        ...                    "lat": [44, 55, 42, 52, 13, 44, 19, 13]})
+        >>> res = meta_regress(df, "~ lat")
+        >>> res.predict(pd.DataFrame({"lat": [10, 50]})).columns.tolist()
+        ['pred', 'se', 'ci_low', 'ci_high', 'pi_low', 'pi_high']
+        """
+        import patsy
+
+        if self.design_info is None:
+            raise ValueError("this result has no formula to build new model rows from")
+        try:
+            (X,) = patsy.build_design_matrices([self.design_info], newdata)
+        except patsy.PatsyError as e:
+            raise ValueError(f"cannot build model rows for {self.formula!r} from newdata: {e}") from None
+        X = np.asarray(X, dtype=float)
+        pred = X @ self.coef
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.vcov, X))
+        q = 0.5 + self.level / 2
+        crit = stats.t.ppf(q, self.df) if self.test == "knha" else stats.norm.ppf(q)
+        half_pi = crit * np.sqrt(se**2 + self.tau2)
+        return pd.DataFrame({"pred": pred, "se": se, "ci_low": pred - crit * se, "ci_high": pred + crit * se,
+                             "pi_low": pred - half_pi, "pi_high": pred + half_pi})  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: term, coef, se, stat, pvalue, ci_low, ci_high."""
@@ -235,54 +274,6 @@ class RegressionResult:
 
     def _repr_html_(self) -> str:
         return frame_to_html(self.to_frame(), self._title())
-
-
-def _column(frame: pd.DataFrame, name: str, what: str) -> pd.Series:
-    if name not in frame.columns:
-        raise ValueError(f"{what} column {name!r} not in the frame; available columns: {list(frame.columns)}")
-    return frame[name]
-
-
-def check_frame(frame: object, *columns: tuple[str, str]) -> pd.DataFrame:
-    """Check that ``frame`` is a DataFrame holding the named ``(column, role)`` columns."""
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    for name, what in columns:
-        _column(frame, name, what)
-    return frame
-
-
-def _effects_missing(frame: pd.DataFrame, yi: str, vi: str) -> dict[int, list[str]]:
-    """Positions of rows whose yi or vi is missing, with the names of the missing columns."""
-    out: dict[int, list[str]] = {}
-    for name in (yi, vi):
-        for i in np.flatnonzero(pd.isna(frame[name]).to_numpy()):
-            out.setdefault(int(i), []).append(name)
-    return out
-
-
-def _design(frame: pd.DataFrame, mods: str) -> tuple[pd.DataFrame, dict[int, list[str]]]:
-    """Model matrix of ``mods`` over the rows of ``frame`` (positional index), and the positions of
-    rows with a missing moderator value, with the frame columns the formula uses that are missing."""
-    import patsy
-
-    env = patsy.EvalEnvironment([{"np": np, "numpy": np}])
-    data = frame.reset_index(drop=True)
-    try:
-        dm = patsy.dmatrix(mods, data, eval_env=env, NA_action="drop", return_type="dataframe")
-    except patsy.PatsyError as e:
-        raise ValueError(
-            f"cannot build the model matrix of mods={mods!r}: {e}\navailable columns: {list(frame.columns)}"
-        ) from None
-    used = [c for c in frame.columns if isinstance(c, str) and re.search(rf"\b{re.escape(c)}\b", mods)]
-    missing = {}
-    for i in sorted(set(range(len(data))) - set(dm.index)):
-        missing[i] = [c for c in used if pd.isna(data.at[i, c])] or ["a moderator"]
-    return dm, missing
-
-
-def _describe_missing(frame: pd.DataFrame, missing: dict[int, list[str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(frame.index[i]), "missing " + ", ".join(cols)) for i, cols in sorted(missing.items()))
 
 
 def meta_regress(
@@ -352,15 +343,15 @@ def meta_regress(
     test = v.check_option("test", test, TESTS)
     level = v.check_level(level)
 
-    _, missing = _design(frame, mods)
-    for i, cols in _effects_missing(frame, yi, vi).items():
+    _, missing = design(frame, mods)
+    for i, cols in effects_missing(frame, yi, vi).items():
         missing.setdefault(i, [])
         missing[i] = [c for c in (yi, vi) if c in cols] + [c for c in missing[i] if c not in (yi, vi)]
     keep = np.setdiff1d(np.arange(len(frame)), list(missing))
     if keep.size == 0:
         raise ValueError("no rows left: every row has a missing value in yi, vi or a moderator")
     used = frame.iloc[keep]
-    dm, _ = _design(used, mods)  # rebuilt on the kept rows, so unused factor levels get no column
+    dm, _ = design(used, mods)  # rebuilt on the kept rows, so unused factor levels get no column
     y, s = check_effects(used[yi].to_numpy(), used[vi].to_numpy())
     X = dm.to_numpy(dtype=float)
     names = tuple(dm.columns)
@@ -374,7 +365,7 @@ def meta_regress(
     if k <= p:
         raise ValueError(f"too few effects: k = {k} for p = {p} coefficients; need k > p")
     intercept = any(len(term.factors) == 0 for term in dm.design_info.terms)
-    res = _fit_mods(y, s, X, method=method, test=test, level=level, intercept=intercept)
+    res = fit_mods(y, s, X, method=method, test=test, level=level, intercept=intercept)
     res.pop("crit")
     return RegressionResult(
         names=names,
@@ -387,6 +378,7 @@ def meta_regress(
         X=X,
         yi=y,
         vi=s,
-        dropped=_describe_missing(frame, missing),
+        dropped=describe_missing(frame, missing),
+        design_info=dm.design_info,
         **res,
     )

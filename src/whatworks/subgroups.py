@@ -19,9 +19,10 @@ import pandas as pd
 from scipy import stats
 
 from . import _validation as v
+from ._frames import check_frame
 from .estimators import METHODS, Batch
 from .model import TESTS, check_effects, fit_batch, meta_analyze
-from .regression import RegressionResult, _fit_mods, check_frame
+from .regression import RegressionResult, fit_mods
 from .results import MetaResult, _fmt, _pval, frame_to_html
 
 TAU2_MODES = ("separate", "common")
@@ -254,7 +255,8 @@ def by_subgroup(
     overall = meta_analyze(y, s, method=method, test=test, level=level, labels=labels)
 
     common = dict(by=by, tau2_mode=tau2_mode, definition=DEFINITIONS[tau2_mode], overall=overall,
-                  levels=tuple(levels), counts={lev: int((groups == lev).sum()) for lev in levels}, method=method, test=test, level=level)  # fmt: skip
+                  levels=tuple(levels), counts={lev: int((groups == lev).sum()) for lev in levels},
+                  method=method, test=test, level=level)  # fmt: skip
     if tau2_mode == "separate":
         return _separate(y, s, labels, groups, skipped, **common)
     return _common(y, s, labels, groups, skipped, **common)
@@ -297,7 +299,7 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     onehot = (groups[:, None] == np.array(levels, dtype=object)[None, :]).astype(float)
     X = np.column_stack([np.ones(k), onehot[:, 1:]])  # treatment coding, first level as reference
     names = ("Intercept",) + tuple(f"{common['by']}[T.{lev}]" for lev in levels[1:])
-    f = _fit_mods(y, s, X, method=method, test=test, level=level, intercept=True)
+    f = fit_mods(y, s, X, method=method, test=test, level=level, intercept=True)
     crit = f.pop("crit")
     model = RegressionResult(names=names, k=k, p=g, method=method, test=test, level=level,
                              formula=f"~ C({common['by']})", X=X, yi=y, vi=s, **f)  # fmt: skip
@@ -321,7 +323,8 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
             pvalue=float(pfun(est[j] / se[j])), ci_low=float(est[j] - crit * se[j]),
             ci_high=float(est[j] + crit * se[j]), tau2=model.tau2, se_tau2=model.se_tau2,
             tau2_ci_low=model.tau2_ci_low, tau2_ci_high=model.tau2_ci_high, i2=np.nan, h2=np.nan,
-            q=float(within["q"][j]) if within["q_df"][j] > 0 else 0.0, q_df=int(within["q_df"][j]), q_pvalue=float(within["q_pvalue"][j]),
+            q=float(within["q"][j]) if within["q_df"][j] > 0 else 0.0, q_df=int(within["q_df"][j]),
+            q_pvalue=float(within["q_pvalue"][j]),
             pi_low=float(est[j] - half_pi), pi_high=float(est[j] + half_pi), df=model.df,
             weights=100 * w / w.sum(), yi=y[sel], vi=s[sel], labels=tuple(labels[i] for i in np.flatnonzero(sel)),
             method=method, test=test, level=level, iterations=model.iterations, converged=model.converged,
