@@ -4,6 +4,7 @@ Meta-analysis whose numbers equal R's metafor, and a coded loneliness-interventi
 every number is traceable to its source. ``import whatworks`` does not import ``matplotlib.pyplot``.
 """
 
+from .data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
 from .effects import (
     EffectSize,
     fisher_z,
@@ -27,11 +28,15 @@ from .results import MetaResult
 
 __version__ = "0.1.0"
 __all__ = [
+    "DataValidationError",
     "EffectSize",
     "MetaResult",
     "__version__",
     "fisher_z",
     "hedges_correction",
+    "list_reviews",
+    "load_pooled",
+    "load_reviews",
     "log_or",
     "log_or_from_ci",
     "log_rr",
@@ -46,4 +51,5 @@ __all__ = [
     "smd_from_md_ci",
     "smd_from_t",
     "smd_to_log_or",
+    "validate",
 ]
