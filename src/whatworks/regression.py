@@ -9,7 +9,7 @@ residual heterogeneity; R² is metafor's default (``r2def="1"``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from ._frames import check_frame, describe_missing, design, effects_missing
 from .estimators import METHODS, Batch
 from .model import TESTS, check_effects, fit_batch, tau2_qprofile
 from .results import _fmt, _freeze, _pval, frame_to_html
+
+if TYPE_CHECKING:  # meta_regress(cluster=...) returns the three-level model's result
+    from .multilevel import MultilevelResult
 
 #: Columns of :meth:`RegressionResult.to_frame`.
 COEF_COLUMNS = ("term", "coef", "se", "stat", "pvalue", "ci_low", "ci_high")
@@ -285,7 +288,8 @@ def meta_regress(
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
-) -> RegressionResult:
+    cluster: str | None = None,
+) -> RegressionResult | MultilevelResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods=..., method, test)``.
 
     Parameters
@@ -304,11 +308,17 @@ def meta_regress(
         Wald z / chi-square tests, or Knapp-Hartung: t tests on k - p df and F(m, k - p) for QM.
     level : float
         Confidence level (0.95 or 95).
+    cluster : str, optional
+        Column of cluster ids (e.g. the trial). When given, the moderators are fitted in the
+        three-level model ``rma.mv(yi, vi, mods, random = ~ 1 | cluster/es_id)`` by
+        :func:`whatworks.multilevel.fit_three_level`, which returns a ``MultilevelResult``; ``method``
+        must then be "REML" or "ML" and ``test`` "z" or "t". Dropped rows are listed in its ``notes``.
 
     Returns
     -------
     RegressionResult
-        Coefficients (design-matrix order), tau², QM, QE, R², I², H².
+        Coefficients (design-matrix order), tau², QM, QE, R², I², H² (``MultilevelResult`` with
+        ``cluster``).
 
     Raises
     ------
@@ -336,12 +346,14 @@ def meta_regress(
     >>> bool(res.coef[1] < 0), res.k, res.qm_df
     (True, 8, 1)
     """
-    frame = check_frame(frame, (yi, "yi"), (vi, "vi"))
+    frame = check_frame(frame, (yi, "yi"), (vi, "vi"), *(() if cluster is None else ((cluster, "cluster"),)))
     if not isinstance(mods, str):
         raise ValueError(f"mods must be a formula string such as '~ C(strategy) + year', got {mods!r}")
     method = v.check_option("method", method, METHODS)
-    test = v.check_option("test", test, TESTS)
+    test = v.check_option("test", test, TESTS if cluster is None else ("z", "t"))
     level = v.check_level(level)
+    if cluster is not None and pd.isna(frame[cluster]).any():
+        raise ValueError(f"cluster column {cluster!r} has missing ids at {v.positions(pd.isna(frame[cluster]))}")
 
     _, missing = design(frame, mods)
     for i, cols in effects_missing(frame, yi, vi).items():
@@ -365,6 +377,15 @@ def meta_regress(
     if k <= p:
         raise ValueError(f"too few effects: k = {k} for p = {p} coefficients; need k > p")
     intercept = any(len(term.factors) == 0 for term in dm.design_info.terms)
+    if cluster is not None:  # moderators in the three-level model
+        from dataclasses import replace
+
+        from .multilevel import fit_three_level
+
+        ml = fit_three_level(y, s, used[cluster].to_numpy(), X=X, coef_names=names, method=method, test=test,
+                             level=level)  # fmt: skip
+        dropped = tuple(f"dropped row {lab}: {why}" for lab, why in describe_missing(frame, missing))
+        return replace(ml, notes=ml.notes + dropped)
     res = fit_mods(y, s, X, method=method, test=test, level=level, intercept=intercept)
     res.pop("crit")
     return RegressionResult(
