@@ -14,11 +14,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import reference
 from whatworks import meta_analyze
 from whatworks.multilevel import MultilevelResult, _Blocks, check_cluster, fit_three_level
+from whatworks.regression import meta_regress
 
 RTOL, ATOL = 1e-5, 1e-8
 REF = reference("multilevel")
@@ -49,7 +51,7 @@ def test_matches_rma_mv(case):
         np.testing.assert_allclose(np.atleast_1d(getattr(res, ours)), case[theirs], **close, err_msg=ours)
     np.testing.assert_allclose(res.vcov, np.reshape(case["vcov"], res.vcov.shape), **close)
     np.testing.assert_allclose(res.i2_levels, case["i2_levels"], **close)
-    for name in ("i2", "q", "q_pvalue", "loglik"):
+    for name in ("i2", "q", "q_pvalue", "qm", "qm_pvalue", "loglik"):
         np.testing.assert_allclose(getattr(res, name), case[name], **close, err_msg=name)
     if case["test"] == "t":
         assert res.df == case["df"]
@@ -182,3 +184,36 @@ def test_result_is_frozen_and_shows_itself():
     assert "<table" in res._repr_html_() and "<script" not in res._repr_html_()
     one = _fit(next(c for c in CASES if not c["mods"]))
     assert len(one.to_frame()) == 1 and "PI [" in one.summary()
+
+
+# ---- moderators through meta_regress(cluster=...) --------------------------------------------------
+
+
+def _assink_frame() -> pd.DataFrame:
+    ds = REF["datasets"]["assink2016"]
+    return pd.DataFrame({"yi": ds["yi"], "vi": ds["vi"], "study": ds["cluster"], "deltype": ds["moderator"]})
+
+
+def test_meta_regress_with_cluster_matches_rma_mv():
+    case = next(c for c in CASES if c["dataset"] == "assink2016" and c["mods"] and c["method"] == "ML"
+                and c["test"] == "z")  # fmt: skip
+    res = meta_regress(_assink_frame(), "~ C(deltype, Treatment('general'))", cluster="study", method="ML")
+    assert isinstance(res, MultilevelResult) and res.coef_names[0] == "Intercept"
+    np.testing.assert_allclose(res.sigma2, case["sigma2"], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(res.coef, case["coef"], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(res.se, case["se"], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose([res.qm, res.qm_pvalue], [case["qm"], case["qm_pvalue"]], rtol=RTOL, atol=ATOL)
+
+
+def test_meta_regress_with_cluster_reports_dropped_rows_and_bad_ids():
+    frame = _assink_frame()
+    frame.loc[3, "deltype"] = None
+    res = meta_regress(frame, "~ deltype", cluster="study")
+    assert res.k == 99 and "dropped row 3: missing deltype" in res.notes
+    frame.loc[5, "study"] = None
+    with pytest.raises(ValueError, match=r"cluster column 'study' has missing ids at position \[5\]"):
+        meta_regress(frame, "~ deltype", cluster="study")
+    with pytest.raises(ValueError, match="cluster column 'trial' not in the frame"):
+        meta_regress(frame, "~ deltype", cluster="trial")
+    with pytest.raises(ValueError, match="'z', 't'"):
+        meta_regress(_assink_frame(), "~ deltype", cluster="study", test="knha")

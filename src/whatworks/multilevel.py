@@ -34,7 +34,8 @@ _LOG2PI = np.log(2 * np.pi)
 #: Model-level columns of :meth:`MultilevelResult.to_frame` (after the per-coefficient ones).
 MODEL_COLUMNS = (
     "k", "n_clusters", "sigma2_between", "sigma2_within", "i2_between", "i2_within", "i2",
-    "q", "q_df", "q_pvalue", "pi_low", "pi_high", "loglik", "method", "test", "level",
+    "q", "q_df", "q_pvalue", "qm", "qm_df", "qm_pvalue", "pi_low", "pi_high", "loglik", "method",
+    "test", "level",
 )  # fmt: skip
 
 
@@ -56,6 +57,9 @@ class MultilevelResult:
         typical within-study variance (Cheung 2014; metafor FAQ). ``i2`` is their sum.
     q, q_df, q_pvalue : float, int, float
         Test of residual heterogeneity (metafor's QE).
+    qm, qm_df, qm_pvalue : float, int, float
+        Omnibus test of the coefficients (all but an intercept column of ones), metafor's QM: Wald
+        chi-square on qm_df df, or for ``test="t"`` an F statistic on (qm_df, k - p) df.
     pi_low, pi_high : float
         Prediction interval for a new effect, ``estimate ± crit sqrt(se² + sum(sigma2))`` as
         ``predict.rma.mv``; NaN for models with moderators.
@@ -85,6 +89,9 @@ class MultilevelResult:
     q: float
     q_df: int
     q_pvalue: float
+    qm: float
+    qm_df: int
+    qm_pvalue: float
     pi_low: float
     pi_high: float
     df: float
@@ -115,7 +122,7 @@ class MultilevelResult:
         the model-level columns :data:`MODEL_COLUMNS`, repeated on every row."""
         model = dict(zip(MODEL_COLUMNS, (
             self.k, self.n_clusters, *self.sigma2, *self.i2_levels, self.i2, self.q, self.q_df,
-            self.q_pvalue, self.pi_low, self.pi_high, self.loglik, self.method, self.test, self.level)))  # fmt: skip
+            self.q_pvalue, self.qm, self.qm_df, self.qm_pvalue, self.pi_low, self.pi_high, self.loglik, self.method, self.test, self.level)))  # fmt: skip
         coefs = pd.DataFrame({
             "term": list(self.coef_names), "estimate": self.coef, "se": np.atleast_1d(self.se),
             "stat": np.atleast_1d(self.stat), "df": self.df, "pvalue": np.atleast_1d(self.pvalue),
@@ -134,7 +141,8 @@ class MultilevelResult:
             f"sigma^2 between clusters = {_fmt(r.sigma2_between)} (I^2 = {_fmt(r.i2_between, 2)}%)",
             f"sigma^2 within clusters  = {_fmt(r.sigma2_within)} (I^2 = {_fmt(r.i2_within, 2)}%)",
             f"total I^2 = {_fmt(r.i2, 2)}%; QE(df = {self.q_df}) = {_fmt(r.q)}, p = {_pval(r.q_pvalue)}",
-            f"logLik = {_fmt(r.loglik)}",
+            f"test of moderators: {'F' if self.test == 't' else 'QM'}(df = {self.qm_df}) = {_fmt(r.qm)}, "
+            f"p = {_pval(r.qm_pvalue)}; logLik = {_fmt(r.loglik)}",
             "",
         ]
         for _, c in fr.iterrows():
@@ -430,6 +438,13 @@ def fit_three_level(
     crit = float(dist.ppf(0.5 + level / 2))
     pvalue = 2 * dist.sf(np.abs(stat))
     q, vt = _heterogeneity(b)
+    btt = np.arange(1, p) if p > 1 and np.all(Xm[:, 0] == 1) else np.arange(p)  # metafor's default btt
+    qm = float(beta[btt] @ np.linalg.solve(vb[np.ix_(btt, btt)], beta[btt]))
+    if test == "t":
+        qm /= btt.size
+        qm_pvalue = float(stats.f.sf(qm, btt.size, k - p))
+    else:
+        qm_pvalue = float(stats.chi2.sf(qm, btt.size))
     total = float(sigma2.sum())
     i2_levels = tuple(float(100 * x / (total + vt)) for x in sigma2)
     for name, x in zip(("between-cluster", "within-cluster"), sigma2):
@@ -461,6 +476,9 @@ def fit_three_level(
         q=q,
         q_df=k - p,
         q_pvalue=float(stats.chi2.sf(q, k - p)),
+        qm=qm,
+        qm_df=int(btt.size),
+        qm_pvalue=qm_pvalue,
         pi_low=pi[0],
         pi_high=pi[1],
         df=df,
