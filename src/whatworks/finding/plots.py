@@ -1,0 +1,145 @@
+"""Figures of the finding: ours vs published per strategy, and the strategy contrasts.
+
+Each function draws on ``ax`` (or a new figure sized to the content) and returns the Axes.
+``matplotlib.pyplot`` is imported only when a figure is created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..plots import _style as st
+from .compare import OURS, ComparisonResult
+from .contrast import ContrastResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+#: Metrics drawn on the g axis of :func:`comparison_plot` (others are in the table only).
+STANDARDISED = ("SMD", "g", "d")
+
+
+def _rows(table: pd.DataFrame) -> list[tuple[str, pd.Series | None]]:
+    out: list[tuple[str, pd.Series | None]] = []
+    drawable = table[table["metric"].isin(STANDARDISED) & table["estimate"].notna()]
+    for s, grp in drawable.groupby("strategy", sort=False):
+        out.append((s, None))
+        out += [(s, r) for _, r in grp.iterrows()]
+    return out
+
+
+def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Dot and CI per source, grouped by strategy: our estimate (filled, strategy colour) above the
+    published ones (grey; an open marker when the source printed no CI).
+
+    Parameters
+    ----------
+    comparison : ComparisonResult
+        From :func:`whatworks.finding.compare_published`.
+    ax : matplotlib Axes, optional
+        Where to draw; ``None`` creates a figure whose height grows with the rows.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from whatworks.data import load_reviews, load_pooled
+    >>> from whatworks.finding import primary_frame, pool_strategies, compare_published
+    >>> cmp = compare_published(pool_strategies(primary_frame(load_reviews())), load_pooled())
+    >>> ax = comparison_plot(cmp)
+    >>> ax.get_xlabel()
+    "Hedges' g (or d); negative = less lonely"
+    """
+    rows = _rows(comparison.table)
+    if ax is None:
+        ax, _ = st.new_axes(7.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT)
+        st.place_axes(ax, left=3.2, right=0.2, bottom=0.55, top=0.3 if title else 0.1)
+    labels = []
+    for i, (s, r) in enumerate(rows):
+        y = -i
+        if r is None:
+            labels.append(st.pretty(s))
+            continue
+        ours = r["source"] == OURS
+        colour = st.strategy_colour(s) if ours else st.GREY
+        k = "" if pd.isna(r["k"]) else f", k = {int(r['k'])}"
+        labels.append(f"  {r['source']}{k}: {str(r['analysis'])[:38]}")
+        has_ci = pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])
+        if has_ci:
+            ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=1.6 if ours else 1.0, solid_capstyle="butt")
+        ax.plot([r["estimate"]], [y], marker="D" if ours else "o", ms=6 if ours else 4.5, color=colour,
+                markerfacecolor=colour if has_ci else "white", zorder=3, gid=f"comparison-{'ours' if ours else 'pub'}")
+    ax.axvline(0.0, color=st.LINE_COLOUR, lw=0.8, ls=":")
+    ax.set_yticks(-np.arange(len(rows)), labels, fontsize=st.FONT_SIZE)
+    for tick, (_, r) in zip(ax.get_yticklabels(), rows):
+        if r is None:
+            tick.set_fontweight("bold")
+    ax.set_ylim(-len(rows) + 0.4, 0.6)
+    ax.set_xlabel("Hedges' g (or d); negative = less lonely", fontsize=st.FONT_SIZE)
+    ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=st.FONT_SIZE + 2, loc="left")
+    return ax
+
+
+def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: str | None = None,
+                  extra: pd.DataFrame | None = None) -> Axes:
+    """The differences g(reference) - g(comparison) with CIs, the band of +/- ``delta`` shaded.
+
+    Parameters
+    ----------
+    contrast : ContrastResult
+    ax : matplotlib Axes, optional
+    title : str, optional
+    extra : pandas.DataFrame, optional
+        More rows of the same columns (e.g. the CR2 rows of the dependence analysis), drawn below.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from whatworks.finding import strategy_contrasts
+    >>> df = pd.DataFrame({"strategy": ["social_cognition"] * 3 + ["social_support"] * 3,
+    ...                    "yi": [-0.7, -0.5, -0.9, -0.1, 0.0, -0.2], "vi": [0.03, 0.04, 0.05, 0.03, 0.04, 0.05]})
+    >>> ax = contrast_plot(strategy_contrasts(df, others=("social_support",)))
+    """
+    table = contrast.table if extra is None else pd.concat([contrast.table, extra], ignore_index=True)
+    table = table[table["difference"].notna()].reset_index(drop=True)
+    if ax is None:
+        ax, _ = st.new_axes(7.0, 1.0 + max(len(table), 1) * 0.3)
+        st.place_axes(ax, left=3.0, right=0.2, bottom=0.6, top=0.3 if title else 0.1)
+    ax.axvspan(-contrast.delta, contrast.delta, color="#EEEEEE", zorder=0)
+    ax.axvline(0.0, color=st.LINE_COLOUR, lw=0.8, ls=":")
+    labels = []
+    for i, r in enumerate(table.itertuples()):
+        colour = st.strategy_colour(r.comparison, st.POOLED_COLOUR)
+        ax.plot([r.ci_low, r.ci_high], [-i, -i], color=colour, lw=1.4)
+        ax.plot([r.difference], [-i], "s", color=colour, ms=5, gid="contrast-point")
+        labels.append(f"vs {st.pretty(r.comparison)} ({r.inference}; k {r.k_reference} vs {r.k_comparison}): {r.verdict}")
+    ax.set_yticks(-np.arange(len(table)), labels, fontsize=st.FONT_SIZE)
+    ax.set_ylim(-len(table) + 0.5, 0.5)
+    ax.set_xlabel(f"Difference in g, {st.pretty(contrast.reference)} minus comparison (negative favours "
+                  f"{st.pretty(contrast.reference)})", fontsize=st.FONT_SIZE)
+    ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=st.FONT_SIZE + 2, loc="left")
+    return ax

@@ -1,0 +1,260 @@
+"""Sensitivity analyses of the contrast (reference strategy vs the others combined), one row each.
+
+Estimator, inference, control type, borderline coding, second-hand numbers, leave-one-out, design,
+age band, dependence (CR2) and small-study effects per strategy (Egger's test, trim and fill).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scipy import stats
+
+from ..bias import egger_test, trim_and_fill
+from ..estimators import Batch
+from ..model import fit_batch
+from ..results import _fmt, frame_to_html
+from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
+from .select import MASI_STRATEGIES, primary_frame
+from .strategies import StrategyPooling
+
+#: Columns of :meth:`SensitivityResult.to_frame`.
+SENSITIVITY_COLUMNS = (
+    "analysis", "setting", "quantity", "k", "k_reference", "k_comparison", "estimate", "ci_low", "ci_high",
+    "pvalue", "verdict", "note",
+)  # fmt: skip
+
+#: Control types counted as passive (no active comparison treatment).
+PASSIVE_CONTROLS = ("waitlist", "usual_care", "no_treatment")
+
+#: Minimum k for Egger's test and trim and fill per strategy.
+BIAS_MIN_K = 3
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Result of :func:`sensitivity_analyses`: the table and the leave-one-out detail.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per analysis (:data:`SENSITIVITY_COLUMNS`). ``estimate`` is the difference
+        g(reference) - g(others) for contrast rows, Egger's slope or the trim-and-fill estimate otherwise
+        (``quantity`` says which).
+    leave_one_out : pandas.DataFrame
+        The combined contrast with each row left out: ``left_out``, ``strategy``, ``difference``,
+        ``ci_low``, ``ci_high``, ``pvalue``, ``verdict``.
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    leave_one_out: pd.DataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", self.table.copy())
+        object.__setattr__(self, "leave_one_out", self.leave_one_out.copy())
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        cols = ["analysis", "setting", "k", "estimate", "ci_low", "ci_high", "pvalue", "verdict"]
+        return "Sensitivity analyses\n\n" + self.table[cols].to_string(index=False, float_format=_fmt, na_rep="NA")
+
+    def __repr__(self) -> str:
+        return f"SensitivityResult(rows={len(self.table)})"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.table, "Sensitivity analyses")
+
+
+def _combined_row(analysis: str, setting: str, fit: Callable[[], ContrastResult], note: str = "") -> dict:
+    try:
+        r = fit().combined()
+    except ValueError as e:
+        return dict(analysis=analysis, setting=setting, quantity="difference", note=f"not estimable: {e}")
+    extra = [note] if note else []
+    if "too few" in r["reason"] or "no trials" in r["reason"]:
+        extra.append(r["reason"])
+    return dict(analysis=analysis, setting=setting, quantity="difference", k=r["k"], k_reference=r["k_reference"],
+                k_comparison=r["k_comparison"], estimate=r["difference"], ci_low=r["ci_low"], ci_high=r["ci_high"],
+                pvalue=r["pvalue"], verdict=r["verdict"], note="; ".join(extra))
+
+
+def _subset(frame: pd.DataFrame, mask: object) -> pd.DataFrame:
+    return frame.loc[np.asarray(mask, dtype=bool)]
+
+
+def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
+    """The combined contrast refitted with each row left out, in one batch of the engine (fit_batch)."""
+    cols = ["left_out", "strategy", "difference", "ci_low", "ci_high", "pvalue", "verdict"]
+    fit, rows = contrast.model_combined, contrast.rows
+    if fit is None:
+        return pd.DataFrame(columns=cols)
+    k = fit.k
+    label = rows["study"].astype(str) if "study" in rows.columns else pd.Series(rows.index.astype(str))
+    present = 1.0 - np.eye(k)
+    batch = Batch.make(np.broadcast_to(fit.yi, (k, k)), np.broadcast_to(fit.vi, (k, k)), present=present, X=fit.X)
+    f = fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
+    coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
+    stat = coef / se
+    pvalue = 2 * stats.t.sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * stats.norm.sf(np.abs(stat))
+    is_cmp = fit.X[:, 1] > 0
+    out = []
+    for i in range(k):
+        k_ref = int((~is_cmp).sum() - (not is_cmp[i]))
+        k_cmp = int(is_cmp.sum() - is_cmp[i])
+        lo, hi = -(coef[i] + f["crit"][i] * se[i]), -(coef[i] - f["crit"][i] * se[i])
+        if min(k_ref, k_cmp) == 0:
+            out.append(dict(left_out=label.iloc[i], strategy=rows["strategy"].iloc[i], verdict="not estimable"))
+            continue
+        v, _ = verdict(-coef[i], lo, hi, k_reference=k_ref, k_comparison=k_cmp, delta=contrast.delta, min_k=min_k)
+        out.append(dict(left_out=label.iloc[i], strategy=rows["strategy"].iloc[i], difference=-coef[i], ci_low=lo,
+                        ci_high=hi, pvalue=pvalue[i], verdict=v))
+    return pd.DataFrame(out, columns=cols)
+
+
+def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[dict]:
+    out = []
+    for s in strategies:
+        fit = pooling.fits.get(s)
+        k = 0 if fit is None else fit.k
+        if k < BIAS_MIN_K:
+            out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
+                            note=f"k = {k}: too few effects for Egger's test or trim and fill (need {BIAS_MIN_K})"))
+            continue
+        low_power = " (k < 10: low power, Sterne et al. 2011)" if k < 10 else ""
+        eg = egger_test(fit)
+        out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope (g per unit SE)", k=k,
+                        estimate=eg.slope, pvalue=eg.pvalue,
+                        note=f"Egger's regression test{low_power}; limit estimate {eg.limit_estimate:.2f} "
+                             f"[{eg.ci_low:.2f}, {eg.ci_high:.2f}]"))
+        tf = trim_and_fill(fit)
+        out.append(dict(analysis="small-study effects", setting=s, quantity="trim-and-fill pooled g", k=tf.fit.k,
+                        estimate=tf.fit.estimate, ci_low=tf.fit.ci_low, ci_high=tf.fit.ci_high,
+                        pvalue=tf.fit.pvalue,
+                        note=f"{tf.k0} effect(s) imputed on the {tf.side} side; unadjusted g {fit.estimate:.2f} "
+                             f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"))
+    return out
+
+
+def sensitivity_analyses(
+    frame: pd.DataFrame,
+    *,
+    reviews: pd.DataFrame | None = None,
+    pooling: StrategyPooling | None = None,
+    dependence: pd.DataFrame | None = None,
+    reference: str = "social_cognition",
+    others: tuple[str, ...] = MASI_STRATEGIES[1:],
+    method: str = "REML",
+    test: str = "knha",
+    delta: float = DELTA,
+) -> SensitivityResult:
+    """Every sensitivity analysis of the combined contrast, as one table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The primary rows (:func:`whatworks.finding.primary_frame`).
+    reviews : pandas.DataFrame, optional
+        All loaded rows (``load_reviews``), for the design analysis (non-randomised rows); without it
+        the design row says it was not run.
+    pooling : StrategyPooling, optional
+        Per-strategy fits for the small-study-effect rows (computed from ``frame`` if absent).
+    dependence : pandas.DataFrame, optional
+        The table of :func:`whatworks.finding.dependence_analysis`; its combined rows are added.
+    reference, others, method, test, delta
+        As in :func:`whatworks.finding.strategy_contrasts`.
+
+    Returns
+    -------
+    SensitivityResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"strategy": ["social_cognition"] * 4 + ["social_support"] * 4,
+    ...                    "yi": [-0.7, -0.5, -0.9, -0.6, -0.1, 0.0, -0.2, -0.1],
+    ...                    "vi": [0.03, 0.04, 0.05, 0.03, 0.03, 0.04, 0.05, 0.02]})
+    >>> sens = sensitivity_analyses(df, others=("social_support",))
+    >>> sens.table["analysis"].iloc[0]
+    'primary'
+    """
+    from .strategies import pool_strategies
+
+    kw = dict(reference=reference, others=others, delta=delta)
+    rows: list[dict] = []
+
+    def contrast(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
+        return lambda: strategy_contrasts(data, method=m, test=t, **kw)
+
+    primary = strategy_contrasts(frame, method=method, test=test, **kw)
+    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
+    for m in ("DL", "PM", "REML"):
+        if m != method:
+            rows.append(_combined_row("estimator", f"{m}, {test}", contrast(frame, m)))
+    rows.append(_combined_row("inference", f"{method}, z (no Knapp-Hartung)" if test == "knha" else f"{method}, knha",
+                              contrast(frame, method, "z" if test == "knha" else "knha")))
+    if dependence is not None:
+        name = " + ".join(others)
+        for r in dependence[dependence["comparison"] == name].itertuples():
+            rows.append(dict(analysis="dependence", setting=r.inference + " (clusters = trials)", quantity="difference",
+                             k=r.k, k_reference=r.k_reference, k_comparison=r.k_comparison, estimate=r.difference,
+                             ci_low=r.ci_low, ci_high=r.ci_high, pvalue=r.pvalue, verdict=r.verdict,
+                             note=f"df {r.df:.1f}"))
+
+    control = frame["control"].astype("string") if "control" in frame.columns else pd.Series(pd.NA, index=frame.index)
+    passive = control.isin(PASSIVE_CONTROLS).fillna(False).to_numpy(dtype=bool)
+    rows.append(_combined_row("control", "passive controls only (" + ", ".join(PASSIVE_CONTROLS) + ")",
+                              contrast(_subset(frame, passive))))
+    rows.append(_combined_row("control", "active or attention controls excluded (unknown kept)",
+                              contrast(_subset(frame, ~control.isin(("active", "attention")).fillna(False)))))
+    if "borderline" in frame.columns:
+        rows.append(_combined_row("borderline", "borderline-coded trials excluded",
+                                  contrast(_subset(frame, ~frame["borderline"].fillna(False).astype(bool)))))
+    if "hand" in frame.columns:
+        rows.append(_combined_row("second-hand numbers", "first-hand rows only",
+                                  contrast(_subset(frame, (frame["hand"] == "first").fillna(False)))))
+
+    loo = _leave_one_out(primary)
+    fitted = loo.dropna(subset=["difference"])
+    if len(fitted):
+        counts = fitted["verdict"].value_counts()
+        changes = fitted.loc[fitted["verdict"] != primary.combined()["verdict"], "left_out"].tolist()
+        rows.append(dict(analysis="leave-one-out", setting=f"{len(fitted)} refits, one row left out each",
+                         quantity="range of the difference", k=len(fitted), estimate=np.nan,
+                         ci_low=fitted["difference"].min(), ci_high=fitted["difference"].max(),
+                         verdict=", ".join(f"{v} ({n})" for v, n in counts.items()),
+                         note=("ci_low/ci_high hold the smallest and largest difference, not a CI; verdict changes "
+                               f"when leaving out: {', '.join(changes)}" if changes else
+                               "ci_low/ci_high hold the smallest and largest difference, not a CI; no single row "
+                               "changes the verdict")))
+
+    if reviews is not None:
+        nonrand = primary_frame(reviews, design="non_randomised")
+        if len(nonrand):
+            both = pd.concat([frame, nonrand], ignore_index=True)
+            rows.append(_combined_row("design", "RCTs plus non-randomised comparisons", contrast(both),
+                                      note=f"{len(nonrand)} non-randomised row(s) added"))
+        else:
+            rows.append(dict(analysis="design", setting="RCTs plus non-randomised comparisons",
+                             quantity="difference", note="no poolable non-randomised SMD rows in the data"))
+    else:
+        rows.append(dict(analysis="design", setting="RCTs plus non-randomised comparisons", quantity="difference",
+                         note="not run: pass reviews= (all loaded rows)"))
+
+    if "age_band" in frame.columns:
+        age = frame["age_band"].astype("string")
+        for setting, bands in (("older adults only", ("older_adults",)),
+                               ("adults under older age only (adults, young adults)", ("adults", "young_adults"))):
+            rows.append(_combined_row("age band", setting, contrast(_subset(frame, age.isin(bands).fillna(False)))))
+
+    pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
+    rows += _bias_rows(pooling, (reference, *others))
+    table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    table["note"] = table["note"].fillna("")
+    table["verdict"] = table["verdict"].fillna("")
+    return SensitivityResult(table=table, leave_one_out=loo)
