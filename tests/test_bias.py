@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import reference
@@ -92,6 +92,7 @@ effects = st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1)), min_size=4, 
 
 @settings(max_examples=30, deadline=None)
 @given(effects)
+@example([(0.0, 1.0), (0.0, 0.5), (0.0, 0.875), (0.0, 0.95254), (0.0, 0.375), (0.0, 0.4375), (1.0, 0.75)])  # var(Sr) < 0
 def test_mirrored_data_give_mirrored_results(rows):
     """Flipping the sign of every effect flips Egger's statistic, Kendall's tau and the trim-and-fill side."""
     yi, vi = np.array(rows).T

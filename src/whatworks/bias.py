@@ -248,12 +248,17 @@ def _k0_estimate(yc: np.ndarray, estimator: str) -> tuple[float, float]:
     if estimator == "L0":
         k0 = (4 * sr - k * (k + 1)) / (2 * k - 1)
     else:  # Q0
-        k0 = k - 0.5 - np.sqrt(2 * k**2 - 4 * sr + 0.25)
+        k0 = k - 0.5 - _sqrt(2 * k**2 - 4 * sr + 0.25)
     var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0 - 18 * k * k0**2 - 18 * k * k0
               + 6 * k**2 * k0) / 24  # fmt: skip
     if estimator == "L0":
-        return k0, 4 * np.sqrt(var_sr) / (2 * k - 1)
-    return k0, 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0 * (2 * k - k0 - 1))
+        return k0, 4 * _sqrt(var_sr) / (2 * k - 1)
+    return k0, 2 * _sqrt(var_sr) / _sqrt((k - 0.5) ** 2 - k0 * (2 * k - k0 - 1))
+
+
+def _sqrt(x: float) -> float:
+    """Square root that is NaN for a negative argument, as R's ``sqrt`` (without the warning)."""
+    return float(np.sqrt(x)) if x >= 0 else np.nan
 
 
 def trim_and_fill(
@@ -318,8 +323,10 @@ def trim_and_fill(
         k0_prev = k0
         beta = float(fit_batch(Batch.make(y[: k - k0], s[: k - k0]), method=fit.method, test="z")["beta"][0, 0])
         raw, se_k0 = _k0_estimate(y - beta, estimator)
+        if np.isnan(raw):
+            raise ArithmeticError(f"the {estimator} estimate of k0 is undefined for these data; try estimator='L0'")
         k0 = int(max(0, np.round(raw)))  # R's round() is half-to-even, like numpy's
-        se_k0 = max(0.0, float(se_k0))
+        se_k0 = max(0.0, se_k0) if not np.isnan(se_k0) else np.nan  # NaN when the variance is negative
     else:
         raise ArithmeticError(f"trim and fill did not converge in {maxiter} iterations")
 

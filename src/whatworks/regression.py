@@ -117,13 +117,13 @@ def _r2(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, tau2: float, *, method: s
     """
     k, p = X.shape
     if method == "EE":
-        if np.all(yi == yi[0]):
-            return 0.0
         w = 1 / vi
         sw = np.sqrt(w)
         beta = np.linalg.lstsq(X * sw[:, None], yi * sw, rcond=None)[0]
         rss = float(np.sum(w * (yi - X @ beta) ** 2))
         tss = float(np.sum(w * (yi - np.sum(w * yi) / np.sum(w)) ** 2))
+        if tss == 0:  # all yi equal (metafor: identical(var(yi), 0))
+            return 0.0
         adj = 1 - (rss / tss) * (k - 1) / (k - p)
         return max(0.0, 100 * adj)
     tau2_re = float(fit_batch(Batch.make(yi, vi), method=method, test=test, level=level)["tau2"][0])
