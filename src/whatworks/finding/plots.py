@@ -31,6 +31,15 @@ def _rows(table: pd.DataFrame) -> list[tuple[str, pd.Series | None]]:
     return out
 
 
+def _label(r: pd.Series) -> str:
+    k = "" if pd.isna(r["k"]) else f" (k = {int(r['k'])})"
+    if r["source"] == OURS:
+        return f"This synthesis{k}"
+    analysis = str(r["analysis"])
+    analysis = analysis if len(analysis) <= 40 else analysis[:39] + "\u2026"
+    return f"{r['source']}{k}: {analysis}"
+
+
 def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Dot and CI per source, grouped by strategy: our estimate (filled, strategy colour) above the
     published ones (grey; an open marker when the source printed no CI).
@@ -59,19 +68,17 @@ def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, tit
     "Hedges' g (or d); negative = less lonely"
     """
     rows = _rows(comparison.table)
+    labels = [st.pretty(s) if r is None else _label(r) for s, r in rows]
     if ax is None:
-        ax, _ = st.new_axes(7.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT)
-        st.place_axes(ax, left=3.2, right=0.2, bottom=0.55, top=0.3 if title else 0.1)
-    labels = []
+        left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
+        ax, _ = st.new_axes(left + 4.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT)
+        st.place_axes(ax, left=left, right=0.2, bottom=0.55, top=0.3 if title else 0.1)
     for i, (s, r) in enumerate(rows):
         y = -i
         if r is None:
-            labels.append(st.pretty(s))
             continue
         ours = r["source"] == OURS
         colour = st.strategy_colour(s) if ours else st.GREY
-        k = "" if pd.isna(r["k"]) else f", k = {int(r['k'])}"
-        labels.append(f"  {r['source']}{k}: {str(r['analysis'])[:38]}")
         has_ci = pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])
         if has_ci:
             ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=1.6 if ours else 1.0, solid_capstyle="butt")
@@ -121,21 +128,24 @@ def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: st
     """
     table = contrast.table if extra is None else pd.concat([contrast.table, extra], ignore_index=True)
     table = table[table["difference"].notna()].reset_index(drop=True)
+    combined = " + ".join(contrast.others)
+    labels = [f"vs {'all three combined' if r.comparison == combined else st.pretty(r.comparison)} "
+              f"({r.inference}; k = {r.k_reference} vs {r.k_comparison}): {r.verdict}" for r in table.itertuples()]
     if ax is None:
-        ax, _ = st.new_axes(7.0, 1.0 + max(len(table), 1) * 0.3)
-        st.place_axes(ax, left=3.0, right=0.2, bottom=0.6, top=0.3 if title else 0.1)
+        left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
+        ax, _ = st.new_axes(left + 3.6, 1.0 + max(len(table), 1) * 0.3)
+        st.place_axes(ax, left=left, right=0.2, bottom=0.75, top=0.3 if title else 0.1)
     ax.axvspan(-contrast.delta, contrast.delta, color="#EEEEEE", zorder=0)
     ax.axvline(0.0, color=st.LINE_COLOUR, lw=0.8, ls=":")
-    labels = []
     for i, r in enumerate(table.itertuples()):
         colour = st.strategy_colour(r.comparison, st.POOLED_COLOUR)
         ax.plot([r.ci_low, r.ci_high], [-i, -i], color=colour, lw=1.4)
         ax.plot([r.difference], [-i], "s", color=colour, ms=5, gid="contrast-point")
-        labels.append(f"vs {st.pretty(r.comparison)} ({r.inference}; k {r.k_reference} vs {r.k_comparison}): {r.verdict}")
     ax.set_yticks(-np.arange(len(table)), labels, fontsize=st.FONT_SIZE)
     ax.set_ylim(-len(table) + 0.5, 0.5)
-    ax.set_xlabel(f"Difference in g, {st.pretty(contrast.reference)} minus comparison (negative favours "
-                  f"{st.pretty(contrast.reference)})", fontsize=st.FONT_SIZE)
+    ref = st.pretty(contrast.reference)
+    ax.set_xlabel(f"Difference in g: {ref} minus comparison\n(negative = {ref} reduces loneliness more)",
+                  fontsize=st.FONT_SIZE)
     ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
