@@ -32,14 +32,10 @@ def _id(case: dict) -> str:
 
 
 def _params():
+    # ~ factor(alloc) + ablat with ML has a boundary local maximum at tau2 = 0 (loglik -7.2088) besides
+    # metafor's interior maximum tau2 = 0.02939 (loglik -7.0135): a case that once trapped the engine.
     for case in CASES:
-        marks = ()
-        if case["formula"] == "~ factor(alloc) + ablat" and case["method"] == "ML":
-            # The engine's ML iteration stops at the boundary local maximum tau2 = 0 (ML loglik -7.2088)
-            # instead of metafor's interior maximum tau2 = 0.02939 (loglik -7.0135): an estimators.py
-            # issue reported to the lead. Strict, so the test reports when the engine is fixed.
-            marks = pytest.mark.xfail(strict=True, reason="estimators._likelihood stops at a boundary local max")
-        yield pytest.param(case, id=_id(case), marks=marks)
+        yield pytest.param(case, id=_id(case))
 
 
 @pytest.mark.parametrize("case", _params())

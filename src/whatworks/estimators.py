@@ -24,6 +24,8 @@ METHODS = ("EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")
 #: 1e-5, so results agree with metafor run at ``threshold=1e-12`` to ~1e-10.
 TOL = 1e-11
 MAXITER = 500
+#: tau2 below this, with a negative score, is taken to be the boundary 0.
+BOUNDARY = 1e-10
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,8 @@ def _score_terms(b: Batch, tau2: np.ndarray, reml: bool) -> tuple[np.ndarray, np
 
 def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
     """ML / REML: Newton steps (Fisher scoring where the likelihood is not concave) from the Hedges
-    estimate, as metafor starts, with step-halving on the likelihood and the boundary tau2 = 0; Brent's
+    estimate, as metafor starts; a step that would cross tau2 = 0 is halved (metafor's rule, so a
+    boundary maximum does not trap an interior one), and step-halving on the likelihood; Brent's
     method on the score for any dataset still not converged; then metafor's check that tau2 = 0 is not
     better. Only the datasets still iterating are recomputed."""
     m = b.yi.shape[0]
@@ -309,7 +312,13 @@ def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
         sub, t = b.subset(active), tau2[active]
         g, H, F = _score_terms(sub, t, reml)
         step = g / np.where(H > 0, H, F)
-        step = np.maximum(step, -t)  # stay on the boundary
+        for _ in range(60):  # metafor's rule: halve a step that would make tau2 negative ...
+            neg = t + step < 0
+            if not neg.any():
+                break
+            step = np.where(neg, step / 2, step)
+        # ... and settle on the boundary once tau2 is numerically 0 with the score pointing below it
+        step = np.where((t + step < BOUNDARY) & (g < 0), -t, step)
         ll = loglik(sub, t, reml=reml)
         for _ in range(30):  # step-halving while the likelihood would drop
             ll_new = loglik(sub, t + step, reml=reml)
