@@ -23,17 +23,26 @@ from .effects import (
     smd_from_t,
     smd_to_log_or,
 )
+from .bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
+from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
+from .regression import RegressionResult, meta_regress
 from .results import MetaResult
+from .subgroups import SubgroupResult, by_subgroup
 
 __version__ = "0.1.0"
 __all__ = [
+    "by_subgroup",
+    "cumulative",
     "DataValidationError",
     "EffectSize",
-    "MetaResult",
-    "__version__",
+    "egger_test",
+    "EggerResult",
     "fisher_z",
     "hedges_correction",
+    "influence",
+    "InfluenceResult",
+    "leave_one_out",
     "list_reviews",
     "load_pooled",
     "load_reviews",
@@ -42,7 +51,12 @@ __all__ = [
     "log_rr",
     "md_from_ci",
     "meta_analyze",
+    "meta_regress",
+    "MetaResult",
     "or_to_smd",
+    "rank_test",
+    "RankResult",
+    "RegressionResult",
     "smcc",
     "smcr",
     "smd",
@@ -51,5 +65,9 @@ __all__ = [
     "smd_from_md_ci",
     "smd_from_t",
     "smd_to_log_or",
+    "SubgroupResult",
+    "trim_and_fill",
+    "TrimFillResult",
     "validate",
+    "__version__",
 ]
