@@ -111,6 +111,13 @@ def test_within_cluster_boundary_equals_fit_of_cluster_means():
     assert res.estimate == pytest.approx(uni.estimate, rel=1e-9)
 
 
+def test_no_heterogeneity_gives_both_components_exactly_zero():
+    # Q far below its df: the optimum is the corner (0, 0), the common-effect model
+    res = fit_three_level([0.2, 0.21, 0.19, 0.2, 0.2, 0.22], [0.05] * 6, [1, 1, 2, 2, 3, 3], method="ML")
+    assert res.sigma2 == (0.0, 0.0) and sum("boundary 0" in n for n in res.notes) == 2
+    assert res.estimate == pytest.approx(np.mean([0.2, 0.21, 0.19, 0.2, 0.2, 0.22]), rel=1e-12)
+
+
 def test_invariant_to_row_order_and_cluster_labels():
     ds = REF["datasets"]["assink2016"]
     a = fit_three_level(ds["yi"], ds["vi"], ds["cluster"])

@@ -38,7 +38,8 @@ def _fit(c: dict):
     ds = REF["datasets"][c["dataset"]]
     X = np.array(c["model_matrix"])
     if c["model"] == "rma.mv":
-        return fit_three_level(ds["yi"], ds["vi"], ds["cluster"], X=X if c["mods"] else None, coef_names=c["coef_names"])
+        X = X if c["mods"] else None
+        return fit_three_level(ds["yi"], ds["vi"], ds["cluster"], X=X, coef_names=c["coef_names"])
     if not c["mods"]:
         return meta_analyze(ds["yi"], ds["vi"], method="REML", test=c["test"])
     frame = pd.DataFrame({"yi": ds["yi"], "vi": ds["vi"]} | {f"x{j}": X[:, j] for j in range(1, X.shape[1])})

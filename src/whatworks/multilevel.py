@@ -120,9 +120,9 @@ class MultilevelResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient (term, estimate, se, stat, df, pvalue, ci_low, ci_high), followed by
         the model-level columns :data:`MODEL_COLUMNS`, repeated on every row."""
-        model = dict(zip(MODEL_COLUMNS, (
-            self.k, self.n_clusters, *self.sigma2, *self.i2_levels, self.i2, self.q, self.q_df,
-            self.q_pvalue, self.qm, self.qm_df, self.qm_pvalue, self.pi_low, self.pi_high, self.loglik, self.method, self.test, self.level)))  # fmt: skip
+        model = {"k": self.k, "n_clusters": self.n_clusters, "sigma2_between": self.sigma2[0],
+                 "sigma2_within": self.sigma2[1], "i2_between": self.i2_levels[0], "i2_within": self.i2_levels[1]}
+        model |= {c: getattr(self, c) for c in MODEL_COLUMNS[len(model):]}  # fmt: skip
         coefs = pd.DataFrame({
             "term": list(self.coef_names), "estimate": self.coef, "se": np.atleast_1d(self.se),
             "stat": np.atleast_1d(self.stat), "df": self.df, "pvalue": np.atleast_1d(self.pvalue),
@@ -308,7 +308,7 @@ def _fit_sigma2(b: _Blocks, reml: bool) -> tuple[np.ndarray, bool, list[str]]:
     starts = [total * np.array(f) for f in ((0.5, 0.5), (0.9, 0.1), (0.1, 0.9))]
     s, ok = _optimise(b, np.array([True, True]), reml, starts, hi)
     candidates = [(b.evaluate(s, reml, grad=False)["ll"], 2, s, ok)]
-    if not ok or s.min() < 1e-3 * s.sum():
+    if not ok or s.min() < 1e-3 * s.sum() or s.sum() < 1e-6 * spread:
         for free in ([True, False], [False, True], [False, False]):
             fr = np.array(free)
             sb, okb = _optimise(b, fr, reml, [np.full(2, s.sum())], hi)
