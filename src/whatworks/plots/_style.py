@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,7 @@ MINUS = "\u2212"  # typographic minus sign
 #: rcParams that make saved figures byte-identical across runs (used by :func:`deterministic`).
 DETERMINISTIC_RC = {
     "svg.hashsalt": "whatworks",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "pdf.fonttype": 42,
     "path.simplify": True,
 }
@@ -76,9 +77,13 @@ def strategy_colour(name: str, default: str = STUDY_COLOUR) -> str:
 
 
 def pretty(name: object) -> str:
-    """``"social_cognition"`` -> ``"Social cognition"``; other text unchanged but for underscores."""
-    s = str(name).replace("_", " ")
-    return s[:1].upper() + s[1:] if "_" in str(name) else s
+    """``"social_cognition"`` -> ``"Social cognition"``: vocabulary words (lowercase, ``_``) made readable;
+    any other text is returned unchanged."""
+    s = str(name)
+    if re.fullmatch(r"[a-z][a-z0-9_]*", s):
+        s = s.replace("_", " ")
+        return s[:1].upper() + s[1:]
+    return s
 
 
 def num(x: float, digits: int = 2) -> str:

@@ -193,6 +193,7 @@ def forest_plot(
     xscale: str = "linear",
     label_header: str = "Study",
     title: str | None = None,
+    max_label_chars: int | None = None,
 ) -> Axes:
     """Draw a forest plot: one row per study, the pooled diamond, the prediction interval.
 
@@ -225,6 +226,8 @@ def forest_plot(
         x limits (after ``transform``); intervals beyond them end in an arrow.
     xlabel, xscale, label_header, title : str
         Axis label, axis scale, header of the label column, optional title.
+    max_label_chars : int, optional
+        Study labels longer than this are shortened with an ellipsis (default: never).
 
     Returns
     -------
@@ -246,6 +249,10 @@ def forest_plot(
         raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
     tf = transform if transform is not None else (lambda x: x)
     rows, foot, sub = _build_rows(result, labels, columns, sort, show_pi, tf)
+    if max_label_chars is not None:
+        for r in rows:
+            if r.kind == "study" and len(r.cells[0]) > max_label_chars:
+                r.cells[0] = r.cells[0][: max(max_label_chars - 1, 1)].rstrip() + "\u2026"
     fits = list(result.groups.values()) if sub else [result]
     pct = f"{100 * fits[0].level:g}%" if fits else "95%"
     headers = [label_header, *([] if columns is None else [str(c) for c in columns.columns])]
@@ -291,8 +298,17 @@ def _draw(ax: Axes, rows: list[_Row], widths: list[float], rwidths: list[float],
     null = float(tf(np.asarray(0.0)))
     ax.set_xscale(xscale)
     if xlim is None:
-        vals = [v for r in rows if r.kind in ("study", "diamond", "pi") for v in (r.lo, r.hi)]
+        # limits from the studies and the overall result: a wide subgroup diamond (small k with
+        # Knapp-Hartung) is clipped with arrows rather than squeezing every study into a corner
+        # (the prediction interval too, unless it is more than half as wide again as everything else)
+        vals = [v for r in rows if r.kind == "study" or (r.overall and r.kind == "diamond") for v in (r.lo, r.hi)]
         vals = [v for v in vals if np.isfinite(v) and (xscale != "log" or v > 0)]
+        if vals:
+            lo0, hi0 = min(vals), max(vals)
+            for r in rows:
+                if r.kind == "pi":
+                    vals += [v for v in (r.lo, r.hi) if np.isfinite(v) and lo0 - (hi0 - lo0) / 2 <= v
+                             <= hi0 + (hi0 - lo0) / 2 and (xscale != "log" or v > 0)]
         if xscale == "log":
             lo, hi = (min(vals + [null]) / 1.1, max(vals + [null]) * 1.1) if vals else (0.5, 2.0)
         else:
@@ -359,6 +375,7 @@ def _draw(ax: Axes, rows: list[_Row], widths: list[float], rwidths: list[float],
                            facecolor=r.colour, edgecolor="black", lw=0.6, zorder=3,
                            gid="forest-diamond-overall" if r.overall else "forest-diamond-subgroup")
             ax.add_patch(poly)
+            _arrows(ax, [(r.lo, r.hi, y)], xmin, xmax, "black")
         elif r.kind == "pi" and np.isfinite(r.lo):
             lo, hi = max(r.lo, xmin), min(r.hi, xmax)
             ax.plot([lo, hi], [y, y], color=r.colour, lw=1.6, solid_capstyle="butt", zorder=3, gid="forest-pi")
