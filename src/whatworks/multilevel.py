@@ -247,7 +247,8 @@ def _optimise(b: _Blocks, free: np.ndarray, reml: bool, starts: list[np.ndarray]
     best = None
     for s0 in starts:
         th0 = np.log(np.clip(s0[free], lo, hi))
-        res = optimize.minimize(negll, th0, jac=True, method="L-BFGS-B", bounds=[(np.log(lo), np.log(hi))] * free.sum(),
+        res = optimize.minimize(negll, th0, jac=True, method="L-BFGS-B",
+                                bounds=[(np.log(lo), np.log(hi))] * int(free.sum()),
                                 options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500})  # fmt: skip
         if best is None or res.fun < best.fun:
             best = res
@@ -311,7 +312,7 @@ def _fit_sigma2(b: _Blocks, reml: bool) -> tuple[np.ndarray, bool, list[str]]:
     if not ok or s.min() < 1e-3 * s.sum() or s.sum() < 1e-6 * spread:
         for free in ([True, False], [False, True], [False, False]):
             fr = np.array(free)
-            sb, okb = _optimise(b, fr, reml, [np.full(2, s.sum())], hi)
+            sb, okb = _optimise(b, fr, reml, [np.full(2, max(s.sum(), total))], hi)
             candidates.append((b.evaluate(sb, reml, grad=False)["ll"], int(fr.sum()), sb, okb))
     lls = np.array([c[0] for c in candidates])
     if not np.all(np.isfinite(lls)):
