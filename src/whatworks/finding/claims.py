@@ -37,8 +37,8 @@ CLAIMS = {
 
 #: Case-insensitive patterns over ``strategy_source_label`` + ``intervention`` that define the subsets.
 PATTERNS = {
-    "C2": r"bias modification|\bCBM\b|\bIBM\b|cognitive training|attribution\w* (re)?training|social[- ]cognitive training",
-    "C4": r"educat|\bcourse\b|lecture|\bclass(es)?\b|lesson|teach",
+    "C2": r"bias modification|\bCBM\b|\bIBM\b|cognitive training|attribution\w* (?:re)?training|social[- ]cognitive training",
+    "C4": r"educat|\bcourse\b|lecture|\bclass(?:es)?\b|lesson|teach",
     "C5": r"self[- ]esteem|self[- ]efficacy|personal control|sense of control|mastery|empower",
 }
 

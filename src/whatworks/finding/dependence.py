@@ -112,7 +112,12 @@ def dependence_analysis(contrast: ContrastResult, *, cluster: str = "study_id") 
     def add(name: str, est: dict | None, k_cmp: int, n_cmp: float) -> None:
         out.append(contrast_row(name, ref, est, k_of[ref], k_cmp, n_of[ref], n_cmp, contrast.delta))
 
-    if contrast.model is not None:
+    single = [s for s in (ref, *others) if k_of[s] == 1]
+    if contrast.model is not None and single:
+        notes.append(f"CR2 per comparison not computed: {', '.join(single)} has a single trial, whose coefficient "
+                     "is determined by one cluster (leverage 1), where CR2 is undefined; the combined comparison "
+                     "is reported")
+    elif contrast.model is not None:
         rr = robust(contrast.model, ids, kind="CR2")
         for s in others:
             if k_of[s] > 0:

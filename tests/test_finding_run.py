@@ -1,0 +1,101 @@
+"""The whole finding on the bundled data (whatworks.finding.run, .sensitivity, .compare, .plots, report
+section): structure and invariants, not the numbers of the day (those are in the report)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from whatworks.data import list_reviews, load_pooled, load_reviews
+from whatworks.finding import CLAIM_COLUMNS, run_finding, strategy_contrasts
+from whatworks.finding.compare import COMPARISON_COLUMNS, OURS
+from whatworks.finding.sensitivity import SENSITIVITY_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def res():
+    return run_finding(load_reviews(), load_pooled(), catalogue=list_reviews())
+
+
+def test_primary_rows_are_rcts_on_g_one_row_per_trial_across_reviews(res):
+    p = res.primary
+    assert (p["design"] == "rct").all() and (p["metric"] == "SMD").all() and p["pool"].all()
+    per_trial_reviews = p.groupby("study_id")["review"].nunique()
+    assert (per_trial_reviews == 1).all()  # a trial never enters from two reviews
+    assert len(res.selection) == len(load_reviews())
+
+
+def test_verdict_and_headline_come_from_the_contrast(res):
+    row = res.contrast.combined()
+    assert res.verdict == row["verdict"]
+    assert f"{row['difference']:.2f}" in res.headline and f"{row['ci_low']:.2f}" in res.headline
+    # the verdict is the rule applied to the numbers
+    if row["ci_high"] < 0:
+        assert res.verdict == "supported"
+    elif row["ci_low"] > -res.contrast.delta:
+        assert res.verdict == "not supported"
+
+
+def test_sensitivity_table(res):
+    tab = res.sensitivity.to_frame()
+    assert tuple(tab.columns) == SENSITIVITY_COLUMNS
+    need = {"primary", "estimator", "control", "borderline", "second-hand numbers", "leave-one-out", "design",
+            "age band", "small-study effects", "dependence"}
+    assert need <= set(tab["analysis"])
+    assert tab.loc[tab["analysis"] == "primary", "estimate"].iloc[0] == res.contrast.combined()["difference"]
+    loo = res.sensitivity.leave_one_out
+    assert len(loo) == res.contrast.model_combined.k
+    rows = res.contrast.rows
+    direct = strategy_contrasts(rows.drop(index=rows.index[0])).combined()
+    assert loo["difference"].iloc[0] == pytest.approx(direct["difference"], rel=1e-9)
+    assert loo["ci_high"].iloc[0] == pytest.approx(direct["ci_high"], rel=1e-9)
+
+
+def test_claims_and_comparison(res):
+    claims = res.to_frame()
+    assert tuple(claims.columns) == CLAIM_COLUMNS and claims["claim_id"].tolist() == ["C1", "C2", "C3", "C4", "C5"]
+    assert claims.loc[0, "verdict"] == res.verdict
+    cmp = res.comparison.to_frame()
+    assert tuple(cmp.columns) == COMPARISON_COLUMNS
+    ours = cmp[cmp["source"] == OURS].set_index("strategy")
+    for s, fit in res.pooling.fits.items():
+        assert ours.loc[s, "estimate"] == fit.estimate
+    assert (cmp.loc[cmp["source"] != OURS, "explanation"].str.len() > 0).all()
+    assert "masi2011" in set(cmp["source"])
+
+
+def test_displays(res):
+    for obj in (res, res.pooling, res.contrast, res.dependence, res.sensitivity, res.claims, res.comparison):
+        assert isinstance(obj.summary(), str) and repr(obj)
+        assert obj._repr_html_().startswith("<div>")
+        assert isinstance(obj.to_frame(), pd.DataFrame)
+
+
+def test_plots_return_axes(res):
+    from whatworks.finding.plots import comparison_plot, contrast_plot
+
+    ax = comparison_plot(res.comparison)
+    ours = ax.findobj(lambda a: a.get_gid() == "comparison-ours")
+    assert len(ours) == (res.comparison.to_frame()["source"] == OURS).sum()
+    ax = contrast_plot(res.contrast)
+    assert len(ax.findobj(lambda a: a.get_gid() == "contrast-point")) == res.contrast.table["difference"].notna().sum()
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_report_section(res):
+    pytest.importorskip("whatworks._report_api")
+    from whatworks._report_api import ReportContext, ReportOptions
+    from whatworks.finding.report_section import section_finding
+
+    ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(),
+                        options=ReportOptions(), data_root="bundled")
+    out = section_finding(ctx)
+    names = dict(out.tables)
+    assert tuple(names["claims"].columns) == CLAIM_COLUMNS
+    assert "finding_forest_strategy" in {f.name for f in out.figures}
+    assert res.headline.split(":")[0] in out.html
+    import matplotlib.pyplot as plt
+    plt.close("all")
