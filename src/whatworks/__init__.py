@@ -26,8 +26,11 @@ from .effects import (
 from .bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
+from .multilevel import MultilevelResult, fit_three_level
+from .overlap import OverlapResult, review_overlap
 from .regression import RegressionResult, meta_regress
 from .results import MetaResult
+from .robust import RobustResult, robust
 from .subgroups import SubgroupResult, by_subgroup
 
 __version__ = "0.1.0"
@@ -39,6 +42,7 @@ __all__ = [
     "egger_test",
     "EggerResult",
     "fisher_z",
+    "fit_three_level",
     "hedges_correction",
     "influence",
     "InfluenceResult",
@@ -53,10 +57,15 @@ __all__ = [
     "meta_analyze",
     "meta_regress",
     "MetaResult",
+    "MultilevelResult",
     "or_to_smd",
+    "OverlapResult",
     "rank_test",
     "RankResult",
     "RegressionResult",
+    "review_overlap",
+    "robust",
+    "RobustResult",
     "smcc",
     "smcr",
     "smd",
