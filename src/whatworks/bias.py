@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import _validation as v
 from .estimators import Batch
@@ -176,6 +175,8 @@ def rank_test(fit: MetaResult) -> RankResult:
     theta = np.sum(w * fit.yi) / np.sum(w)
     ystar = (fit.yi - theta) / np.sqrt(fit.vi - 1 / np.sum(w))
     ties = np.unique(ystar).size < fit.k or np.unique(fit.vi).size < fit.k
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
     res = stats.kendalltau(ystar, fit.vi, method="asymptotic" if ties else "exact")
     return RankResult(tau=float(res.statistic), pvalue=float(res.pvalue), exact=not ties, k=fit.k)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 METHODS = ("EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")
 
@@ -255,6 +254,8 @@ def _brent_root(f, upper: float | None) -> float:
         hi *= 2.0
         if hi > 1e12:
             raise ArithmeticError("no root below tau2 = 1e12; the data are degenerate")
+    from scipy import optimize  # only for this rare fallback: scipy.optimize is slow to import
+
     return optimize.brentq(f, 0.0, hi, xtol=1e-15, rtol=1e-15, maxiter=500)
 
 

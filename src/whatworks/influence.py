@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import _dist
 from .estimators import Batch
 from .model import fit_batch
 from .results import MetaResult, _freeze, frame_to_html
@@ -48,7 +48,7 @@ def _summaries(fit: MetaResult, f: dict[str, np.ndarray]) -> dict[str, np.ndarra
     est = f["beta"][:, 0]
     se = np.sqrt(f["vb"][:, 0, 0])
     stat = est / se
-    pvalue = 2 * stats.t.sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * stats.norm.sf(np.abs(stat))
+    pvalue = 2 * _dist.t_sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * _dist.norm_sf(np.abs(stat))
     return {
         "estimate": est, "se": se, "stat": stat, "pvalue": pvalue,
         "ci_low": est - f["crit"] * se, "ci_high": est + f["crit"] * se,
@@ -123,10 +123,10 @@ def cumulative(fit: MetaResult, order: Sequence[int] | np.ndarray | None = None)
         steps[j, order[: j + 1]] = True
     first = order[0]
     se0 = float(np.sqrt(fit.vi[first]))
-    crit0 = stats.norm.ppf(0.5 + fit.level / 2)
+    crit0 = _dist.norm_ppf(0.5 + fit.level / 2)
     row0 = {
         "estimate": fit.yi[first], "se": se0, "stat": fit.yi[first] / se0,
-        "pvalue": 2 * stats.norm.sf(abs(fit.yi[first]) / se0), "ci_low": fit.yi[first] - crit0 * se0,
+        "pvalue": 2 * _dist.norm_sf(abs(fit.yi[first]) / se0), "ci_low": fit.yi[first] - crit0 * se0,
         "ci_high": fit.yi[first] + crit0 * se0, "q": 0.0, "q_pvalue": 1.0, "tau2": 0.0, "i2": 0.0, "h2": 1.0,
     }  # fmt: skip
     cols = {c: np.array([row0[c]], dtype=float) for c in LOO_COLUMNS}
@@ -232,7 +232,7 @@ def influence(fit: MetaResult) -> InfluenceResult:
     cov_r = vb_del / vb
     inf = (
         (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
-        | (stats.chi2.cdf(cook_d, 1) > 0.5)
+        | (_dist.chi2_cdf(cook_d, 1) > 0.5)
         | (hat > 3 * p / k)
         | (np.abs(dfbetas) > 1)
     )

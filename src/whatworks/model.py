@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from . import _validation as v
 from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
 from .results import MetaResult
@@ -66,7 +66,7 @@ def fit_batch(
     q = (w0 * e0**2).sum(-1)
     q_df = k - p
     with np.errstate(divide="ignore", invalid="ignore"):
-        q_pvalue = np.where(q_df > 0, stats.chi2.sf(q, np.maximum(q_df, 1)), 1.0)
+        q_pvalue = np.where(q_df > 0, _dist.chi2_sf(q, np.maximum(q_df, 1)), 1.0)
         if method == "EE":
             i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)
             h2 = q / q_df
@@ -79,11 +79,11 @@ def fit_batch(
         df = (k - p).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             s2w = np.where(df > 0, (w * e**2).sum(-1) / df, np.nan)
-        crit = stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
+        crit = _dist.t_ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
     else:
         df = np.full(k.shape, np.inf)
         s2w = np.ones(k.shape)
-        crit = np.full(k.shape, stats.norm.ppf(0.5 + level / 2))
+        crit = np.full(k.shape, _dist.norm_ppf(0.5 + level / 2))
     weights = 100 * w / w.sum(-1, keepdims=True)
     return {
         "beta": beta,
@@ -111,8 +111,8 @@ def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.nda
     """
     df = batch.k - batch.p
     alpha = 1 - level
-    lo, _ = solve_q(batch, stats.chi2.ppf(1 - alpha / 2, df))
-    hi, _ = solve_q(batch, stats.chi2.ppf(alpha / 2, df))
+    lo, _ = solve_q(batch, _dist.chi2_ppf(1 - alpha / 2, df))
+    hi, _ = solve_q(batch, _dist.chi2_ppf(alpha / 2, df))
     return lo, hi
 
 
@@ -206,9 +206,9 @@ def meta_analyze(
     df = float(f["df"][0])
     crit = float(f["crit"][0])
     if fit_test == "knha":
-        pvalue = float(2 * stats.t.sf(abs(stat), df))
+        pvalue = float(2 * _dist.t_sf(abs(stat), df))
     else:
-        pvalue = float(2 * stats.norm.sf(abs(stat)))
+        pvalue = float(2 * _dist.norm_sf(abs(stat)))
     tau2 = float(f["tau2"][0])
     if fit_method == "EE" or k == 1:
         tau2_ci = (np.nan, np.nan)

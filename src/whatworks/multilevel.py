@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
+from . import _dist
 from . import _validation as v
 from .model import check_effects
 from .results import _fmt, _freeze, _pval, frame_to_html
@@ -247,6 +247,8 @@ def _optimise(b: _Blocks, free: np.ndarray, reml: bool, starts: list[np.ndarray]
     best = None
     for s0 in starts:
         th0 = np.log(np.clip(s0[free], lo, hi))
+        from scipy import optimize  # imported here: scipy.optimize is slow to import
+
         res = optimize.minimize(negll, th0, jac=True, method="L-BFGS-B",
                                 bounds=[(np.log(lo), np.log(hi))] * int(free.sum()),
                                 options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500})  # fmt: skip
@@ -435,17 +437,16 @@ def fit_three_level(
     se = np.sqrt(np.diag(vb))
     stat = beta / se
     df = float(k - p) if test == "t" else np.inf
-    dist = stats.t(df) if test == "t" else stats.norm()
-    crit = float(dist.ppf(0.5 + level / 2))
-    pvalue = 2 * dist.sf(np.abs(stat))
+    crit = float(_dist.t_ppf(0.5 + level / 2, df))  # df = inf: the normal quantile
+    pvalue = 2 * _dist.t_sf(np.abs(stat), df)
     q, vt = _heterogeneity(b)
     btt = np.arange(1, p) if p > 1 and np.all(Xm[:, 0] == 1) else np.arange(p)  # metafor's default btt
     qm = float(beta[btt] @ np.linalg.solve(vb[np.ix_(btt, btt)], beta[btt]))
     if test == "t":
         qm /= btt.size
-        qm_pvalue = float(stats.f.sf(qm, btt.size, k - p))
+        qm_pvalue = float(_dist.f_sf(qm, btt.size, k - p))
     else:
-        qm_pvalue = float(stats.chi2.sf(qm, btt.size))
+        qm_pvalue = float(_dist.chi2_sf(qm, btt.size))
     total = float(sigma2.sum())
     i2_levels = tuple(float(100 * x / (total + vt)) for x in sigma2)
     for name, x in zip(("between-cluster", "within-cluster"), sigma2):
@@ -476,7 +477,7 @@ def fit_three_level(
         i2=float(100 * total / (total + vt)),
         q=q,
         q_df=k - p,
-        q_pvalue=float(stats.chi2.sf(q, k - p)),
+        q_pvalue=float(_dist.chi2_sf(q, k - p)),
         qm=qm,
         qm_df=int(btt.size),
         qm_pvalue=qm_pvalue,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import _dist
 from . import _validation as v
 from ._frames import check_frame, describe_missing, design, effects_missing
 from .estimators import METHODS, Batch
@@ -53,9 +53,9 @@ def fit_mods(
     stat = beta / se
     df = float(f["df"][0])
     if test == "knha":
-        pvalue = 2 * stats.t.sf(np.abs(stat), df)
+        pvalue = 2 * _dist.t_sf(np.abs(stat), df)
     else:
-        pvalue = 2 * stats.norm.sf(np.abs(stat))
+        pvalue = 2 * _dist.norm_sf(np.abs(stat))
     crit = float(f["crit"][0])
 
     # omnibus test of the moderators: every coefficient but the intercept (all of them without one,
@@ -67,10 +67,10 @@ def fit_mods(
     if test == "knha":
         qm /= m
         qm_df2: int | None = k - p
-        qm_pvalue = float(stats.f.sf(qm, m, k - p))
+        qm_pvalue = float(_dist.f_sf(qm, m, k - p))
     else:
         qm_df2 = None
-        qm_pvalue = float(stats.chi2.sf(qm, m))
+        qm_pvalue = float(_dist.chi2_sf(qm, m))
 
     tau2 = float(f["tau2"][0])
     if method == "EE":
@@ -235,7 +235,7 @@ class RegressionResult:
         pred = X @ self.coef
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.vcov, X))
         q = 0.5 + self.level / 2
-        crit = stats.t.ppf(q, self.df) if self.test == "knha" else stats.norm.ppf(q)
+        crit = _dist.t_ppf(q, self.df) if self.test == "knha" else _dist.norm_ppf(q)
         half_pi = crit * np.sqrt(se**2 + self.tau2)
         return pd.DataFrame({"pred": pred, "se": se, "ci_low": pred - crit * se, "ci_high": pred + crit * se,
                              "pi_low": pred - half_pi, "pi_high": pred + half_pi})  # fmt: skip

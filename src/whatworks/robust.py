@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import _dist
 from . import _validation as v
 from .multilevel import MultilevelResult, check_cluster
 from .results import _fmt, _freeze, _pval, frame_to_html
@@ -140,7 +140,9 @@ def _inv_sqrt_psd(G: np.ndarray) -> np.ndarray:
     """Symmetric inverse square root of a stack of PSD matrices; eigenvalues <= 1e-12 map to 0
     (clubSandwich's ``matrix_power(x, -1/2)``)."""
     ev, Q = np.linalg.eigh(G)
-    pw = np.where(ev > 1e-12, np.abs(ev) ** -0.5, 0.0)
+    keep = ev > 1e-12  # a cluster with leverage 1 has a zero eigenvalue
+    pw = np.zeros_like(ev)
+    pw[keep] = ev[keep] ** -0.5
     return (Q * pw[..., None, :]) @ np.swapaxes(Q, -1, -2)
 
 
@@ -263,7 +265,7 @@ def robust(
     se = np.sqrt(np.diag(vcov))
     stat = coef / se
     level = float(getattr(fit, "level", 0.95))
-    crit = stats.t.ppf(0.5 + level / 2, df)
+    crit = _dist.t_ppf(0.5 + level / 2, df)
     notes = []
     if kind == "CR2" and np.any(df < 4):
         few = [nm for nm, d in zip(names, df) if d < 4]
@@ -274,7 +276,7 @@ def robust(
         se=se,
         stat=stat,
         df=df,
-        pvalue=2 * stats.t.sf(np.abs(stat), df),
+        pvalue=2 * _dist.t_sf(np.abs(stat), df),
         ci_low=coef - crit * se,
         ci_high=coef + crit * se,
         vcov=vcov,

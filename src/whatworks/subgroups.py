@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import _dist
 from . import _validation as v
 from ._frames import check_frame
 from .estimators import METHODS, Batch
@@ -310,7 +310,7 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     se = np.sqrt(np.diag(vb))
     within = fit_batch(Batch.make(np.broadcast_to(y, (g, k)), np.broadcast_to(s, (g, k)), present=onehot.T),
                        method="EE", test="z", level=level)  # fmt: skip
-    pfun = (lambda z: 2 * stats.t.sf(abs(z), model.df)) if test == "knha" else (lambda z: 2 * stats.norm.sf(abs(z)))
+    pfun = (lambda z: 2 * _dist.t_sf(abs(z), model.df)) if test == "knha" else (lambda z: 2 * _dist.norm_sf(abs(z)))
     fits = {}
     note = ("common tau2 from the mixed-effects model over all subgroups; Q is the within-subgroup Q; "
             "I2 and H2 are not defined per subgroup")  # fmt: skip
