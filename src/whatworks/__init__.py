@@ -5,6 +5,7 @@ every number is traceable to its source. ``import whatworks`` does not import ``
 """
 
 from .data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
+from .finding import FindingResult, run_finding
 from .effects import (
     EffectSize,
     fisher_z,
@@ -41,6 +42,7 @@ __all__ = [
     "EffectSize",
     "egger_test",
     "EggerResult",
+    "FindingResult",
     "fisher_z",
     "fit_three_level",
     "hedges_correction",
@@ -66,6 +68,7 @@ __all__ = [
     "review_overlap",
     "robust",
     "RobustResult",
+    "run_finding",
     "smcc",
     "smcr",
     "smd",

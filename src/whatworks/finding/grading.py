@@ -22,7 +22,7 @@ named in every class-I reason.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .. import _dist
 
 #: Thresholds of the credibility classes.
 THRESHOLDS = {
@@ -122,5 +122,5 @@ def largest_trial_significant(yi: np.ndarray, vi: np.ndarray, n: np.ndarray, lev
     if yi.size == 0:
         return None
     i = int(np.nanargmax(n)) if np.isfinite(n).any() else int(np.argmin(vi))
-    p = 2 * stats.norm.sf(abs(yi[i]) / np.sqrt(vi[i]))
+    p = 2 * _dist.norm_sf(abs(yi[i]) / np.sqrt(vi[i]))
     return bool(p < 1 - level)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scipy import stats
+from .. import _dist
 
 from ..bias import egger_test, trim_and_fill
 from ..estimators import Batch
@@ -101,7 +101,7 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
     f = fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
     coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
     stat = coef / se
-    pvalue = 2 * stats.t.sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * stats.norm.sf(np.abs(stat))
+    pvalue = 2 * _dist.t_sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * _dist.norm_sf(np.abs(stat))
     is_cmp = fit.X[:, 1] > 0
     out = []
     for i in range(k):
