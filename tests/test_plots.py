@@ -194,6 +194,10 @@ def test_funnel_structure_with_trim_and_fill():
     assert len(_gid(ax, "funnel-studies")[0].get_offsets()) == res.k
     filled = _gid(ax, "funnel-filled")
     assert (len(filled[0].get_offsets()) if filled else 0) == tf.k0
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:4] == ["p > 0.1", "0.05 < p \u2264 0.1", "0.01 < p \u2264 0.05", "p \u2264 0.01"]
+    ax = funnel_plot(res, contours=())
+    assert not _gid(ax, "funnel-contour") and "Studies" in [t.get_text() for t in ax.get_legend().get_texts()]
     with pytest.raises(ValueError, match="contours"):
         funnel_plot(res, contours=(95,))
 

@@ -109,20 +109,37 @@ def interval(est: float, lo: float, hi: float, digits: int = 2) -> str:
 
 
 def text_width(s: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
-    """Width of ``s`` in points when drawn with the default font (no renderer needed)."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
+    """Width of ``s`` in points when drawn with the default font (no renderer needed).
 
+    The sum of the glyphs' advance widths: exact but for kerning, which only narrows text, so the
+    result is a tight upper bound; strings with glyphs the font lacks are measured by matplotlib.
+    """
     if not s:
         return 0.0
-    prop = FontProperties(size=size, weight="bold" if bold else "normal")
-    ttp = _text_to_path(TextToPath)
-    return float(max(ttp.get_text_width_height_descent(line, prop, ismath=False)[0] for line in s.split("\n")))
+    widths = [_advance(ch, bold) for ch in s if ch != "\n"]
+    if "\n" in s or any(w is None for w in widths):
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.textpath import TextToPath
+
+        prop = FontProperties(size=size, weight="bold" if bold else "normal")
+        ttp = TextToPath()
+        return float(max(ttp.get_text_width_height_descent(line, prop, ismath=False)[0] for line in s.split("\n")))
+    return float(sum(widths)) * size  # type: ignore[arg-type]
 
 
 @functools.cache
-def _text_to_path(cls: type) -> object:
-    return cls()
+def _advance(ch: str, bold: bool) -> float | None:
+    """Advance width of one character at 1 pt in the default font, ``None`` if the font lacks it."""
+    from matplotlib import ft2font
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    no_hinting = ft2font.LoadFlags.NO_HINTING if hasattr(ft2font, "LoadFlags") else ft2font.LOAD_NO_HINTING
+    font = get_font(findfont(FontProperties(weight="bold" if bold else "normal")))
+    if font.get_char_index(ord(ch)) == 0:
+        return None
+    font.set_size(100, 72)
+    glyph = font.load_char(ord(ch), flags=no_hinting)
+    return glyph.linearHoriAdvance / 65536 / 100
 
 
 def new_axes(width: float, height: float) -> tuple[Axes, tuple[float, float]]:

@@ -64,7 +64,7 @@ def funnel_plot(
     >>> from whatworks.plots import funnel_plot
     >>> res = meta_analyze([-0.9, -0.2, -1.4, 0.1, -0.6], [0.04, 0.09, 0.1, 0.05, 0.07])
     >>> ax = funnel_plot(res, xlabel="Hedges' g")
-    >>> ax.yaxis_inverted()
+    >>> bool(ax.yaxis_inverted())
     True
     """
     levels = sorted(float(c) for c in contours)
@@ -118,13 +118,13 @@ def funnel_plot(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    bounds = [1.0, *[1 - c for c in levels]]
-    for i in range(len(levels) + 1):
-        lo = bounds[i + 1] if i < len(levels) else 0.0
-        text = f"{lo:g} < p \u2264 {bounds[i]:g}" if i < len(levels) else f"p \u2264 {bounds[i]:g}"
-        if i == 0:
-            text = f"p > {bounds[1]:g}"
-        handles_labels.append((Patch(facecolor=CONTOUR_FILLS[min(i, 3)], edgecolor="#999999", lw=0.4), text))
+    alphas = [1 - c for c in levels]  # e.g. 0.10, 0.05, 0.01 for the default contours
+    if levels:
+        texts = [f"p > {alphas[0]:g}",
+                 *(f"{alphas[i + 1]:g} < p \u2264 {alphas[i]:g}" for i in range(len(levels) - 1)),
+                 f"p \u2264 {alphas[-1]:g}"]
+        for i, text in enumerate(texts):
+            handles_labels.append((Patch(facecolor=CONTOUR_FILLS[min(i, 3)], edgecolor="#999999", lw=0.4), text))
     handles_labels.append((Line2D([], [], ls="none", marker="o", color=colour, markeredgecolor="black",
                                   markeredgewidth=0.4, ms=5), "Studies"))
     handles_labels.append((Line2D([], [], color=st.LINE_COLOUR, lw=0.9),
@@ -136,6 +136,5 @@ def funnel_plot(
         handles_labels.append((Line2D([], [], color=st.OKABE_ITO["vermillion"], lw=0.9, ls=(0, (2, 2))),
                                f"Adjusted estimate {st.num(trimfill.fit.estimate)}"))
     handles, labels = zip(*handles_labels, strict=True)
-    ax.legend(handles, labels, fontsize=fs - 1, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False, framealpha=0.9,
-              edgecolor="#999999")
+    ax.legend(handles, labels, fontsize=fs - 1, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)
     return ax

@@ -140,7 +140,8 @@ def summary_plot(
     ax.patch.set_alpha(0.0)
     ax.plot([0, 0], [ys[-1] - 0.6, 0.5], color=st.GREY, lw=0.8, zorder=1, gid="summary-null")
 
-    for x, text, ha, dx in ((0, heads[0], "left", -lw), (1, heads[1], "left", GAP), (1, heads[2], "right", right_total)):
+    header = ((0, heads[0], "left", -lw), (1, heads[1], "left", GAP), (1, heads[2], "right", right_total))
+    for x, text, ha, dx in header:
         ax.text(x, 0, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, fontweight="bold",
                 clip_on=False)
     for r, y, lt, rt, kt in zip(t.itertuples(), ys, left, right, kn, strict=True):

@@ -1,0 +1,177 @@
+"""The section API of the report: options, context, outputs and helpers for section functions.
+
+A section is a function ``ReportContext -> SectionOutput | None``. It returns its HTML body (figures
+referenced by :func:`figure_ref`), rows for ``results.csv`` (:data:`RESULT_COLUMNS`, see
+:func:`result_row`), the matplotlib figures it drew and any extra CSV tables.
+It writes nothing: :mod:`whatworks.report` renders, writes and embeds. To add a section (for example the
+strategy contrasts, sensitivity analyses and claims table of the finding), write such a function and add
+it to :data:`whatworks.report.DEFAULT_SECTIONS`; results of earlier sections are in ``ctx.results``
+(``"strategy"``: the SubgroupResult, ``"strategy_rows"``: the rows it pooled).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .model import meta_analyze
+from .plots import _style as st
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+#: Columns of ``results.csv``, one row per analysis x subgroup.
+RESULT_COLUMNS = (
+    "analysis", "subgroup", "k", "n", "n_unknown", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high",
+    "pvalue", "tau2", "i2", "q", "q_df", "q_pvalue", "method", "test",
+)  # fmt: skip
+#: x-axis labels per metric of the computed yi (negative = less lonely in every case).
+METRIC_LABELS = {"SMD": "Hedges' g", "SMCC_diff": "Difference of standardised mean changes (SMCC)",
+                 "MD": "Mean difference (scale points)"}
+FUNNEL_MIN_K = 10  # funnel plots and asymmetry tests only with at least this many effects (Sterne et al. 2011)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Analysis options shared by every section (metafor's spellings)."""
+
+    method: str = "REML"
+    test: str = "knha"
+    level: float = 0.95
+    reviews: tuple[str, ...] | None = None
+
+
+@dataclass
+class ReportContext:
+    """What sections read: the loaded data, the options, a progress logger and earlier sections' results."""
+
+    effects: pd.DataFrame
+    pooled: pd.DataFrame
+    catalogue: pd.DataFrame
+    options: ReportOptions
+    data_root: str
+    log: Callable[[str], None] = lambda message: None
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure of a section: file stem (``name``), the matplotlib Figure and its caption."""
+
+    name: str
+    figure: Figure
+    caption: str
+
+
+@dataclass(frozen=True)
+class SectionOutput:
+    """What a section contributes: HTML body, results rows, figures and extra CSV files (name, frame)."""
+
+    id: str
+    title: str
+    html: str
+    rows: tuple[Mapping[str, object], ...] = ()
+    figures: tuple[ReportFigure, ...] = ()
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+
+
+Section = Callable[[ReportContext], "SectionOutput | None"]
+
+
+# --- helpers for section authors --------------------------------------------------------------------
+
+def figure_ref(name: str) -> str:
+    """Placeholder for figure ``name`` in a section's HTML; the writer replaces it with the embedded image."""
+    return f"{{{{figure:{name}}}}}"
+
+
+def esc(text: object) -> str:
+    """HTML-escaped text."""
+    return html.escape(str(text))
+
+
+def html_table(frame: pd.DataFrame, digits: int = 2,
+               formats: Mapping[str, Callable[[object], str]] | None = None) -> str:
+    """An escaped HTML table: floats with ``digits`` decimals (``formats`` overrides per column: a
+    callable value -> text), p-value columns (``pvalue``, ``q_pvalue``, ``p_value``) as ``<0.001`` or
+    three decimals, missing values empty."""
+    def fmt(col: str, x: object) -> str:
+        if x is None or (not isinstance(x, str) and pd.isna(x)):
+            return ""
+        if formats and col in formats:
+            return formats[col](x)
+        if col in ("pvalue", "q_pvalue", "p_value"):
+            return "<0.001" if float(x) < 0.001 else f"{float(x):.3f}"
+        if isinstance(x, (float, np.floating)):
+            return f"{x:.{digits}f}"
+        return str(x)
+
+    cols = [str(c) for c in frame.columns]
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{esc(fmt(c, v))}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def participants(rows: pd.DataFrame) -> tuple[float, int]:
+    """Total analysed n of ``rows`` (arm ns, else ``n_total``) and how many rows have no n at all."""
+    arms = rows["n_treatment"].astype("Float64") + rows["n_control"].astype("Float64")
+    n = arms.fillna(rows["n_total"].astype("Float64"))
+    known = n.notna()
+    return (float(n[known].sum()) if known.any() else np.nan), int((~known).sum())
+
+
+def result_row(analysis: str, subgroup: str, fit: object, rows: pd.DataFrame | None = None) -> dict[str, object]:
+    """One ``results.csv`` row from a MetaResult (``rows``: the effects it pooled, for n)."""
+    n, n_unknown = participants(rows) if rows is not None else (np.nan, fit.k)
+    out = {"analysis": analysis, "subgroup": subgroup, "n": n, "n_unknown": n_unknown}
+    for col in RESULT_COLUMNS:
+        if col not in out:
+            out[col] = getattr(fit, col)
+    return out
+
+
+def row_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """Extra forest-plot columns for effect rows: n, year, control."""
+    arms = rows["n_treatment"].astype("Float64") + rows["n_control"].astype("Float64")
+    n = arms.fillna(rows["n_total"].astype("Float64"))
+    return pd.DataFrame({"n": n.astype(object).where(n.notna(), None).to_numpy(),
+                         "Year": rows["year"].astype(object).to_numpy(),
+                         "Control": [st.pretty(c) for c in rows["control"]]})
+
+
+def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> object:
+    """Random-effects fit of effect rows (labels: the source's study label)."""
+    return meta_analyze(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=options.method,
+                        test=options.test, level=options.level, labels=[str(s) for s in rows["study"]])
+
+
+def strategy_rows(effects: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Rows of the strategy analysis and the rule that chose them, in words.
+
+    Poolable (``pool``) standardised mean differences of RCTs; a trial (``study_id``) coded in several
+    review folders is taken from one folder only: the living review if it has it, else the first folder
+    in alphabetical order.
+    """
+    sel = effects[effects["pool"] & (effects["metric"] == "SMD") & (effects["design"] == "rct")].copy()
+    rank = sel["review"].map(lambda r: (0 if r == "living" else 1, r))
+    sel["_rank"] = rank
+    keep = sel.groupby("study_id")["_rank"].transform("min")
+    chosen = sel[sel["_rank"] == keep].drop(columns="_rank")
+    dropped = len(sel) - len(chosen)
+    multi = int(chosen["study_id"].duplicated(keep=False).sum())
+    rule = (f"Rows with a computable Hedges' g (metric SMD, not excluded) from randomised trials, "
+            f"{len(chosen)} effects from {chosen['study_id'].nunique()} trials. A trial coded in several review "
+            f"folders is taken from the living review when it is coded there, otherwise from the first folder "
+            f"in alphabetical order ({dropped} duplicate row(s) left out). {multi} effect(s) share a trial with "
+            f"another effect (e.g. two arms against one control); that dependence is not modelled here.")
+    return chosen.reset_index(drop=True), rule
+
+
+def pct(level: float) -> str:
+    return f"{100 * level:g}%"

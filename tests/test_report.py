@@ -1,0 +1,161 @@
+"""Tests of ``python -m whatworks.report`` on a synthetic fixture (tests/fixtures/report_data).
+
+The fixture's numbers are made up (see make_fixture.py there); the statistics themselves are checked
+against metafor in test_model / test_subgroups. Here: files, exit codes, determinism, plumbing (the CSV
+holds what meta_analyze gives for the same rows), the HTML, the section extension point.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from whatworks import meta_analyze  # noqa: E402
+from whatworks.data import load_reviews  # noqa: E402
+from whatworks.report import RESULT_COLUMNS, main, run_report  # noqa: E402
+
+DATA = Path(__file__).parent / "fixtures" / "report_data"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report1")
+    code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme")])
+    return code, out
+
+
+def test_report_writes_figures_csv_and_html(first_run):
+    code, out = first_run
+    assert code == 0
+    files = _files(out)
+    for name in ("summary", "forest_strategy", "forest_review_living", "forest_review_demo_review",
+                 "funnel_strategy", "funnel_review_living"):
+        assert f"figures/{name}.png" in files and f"figures/{name}.svg" in files
+    assert {"results.csv", "report.html", "readme/summary.png", "readme/forest_living.png"} <= set(files)
+    assert files["readme/summary.png"] == files["figures/summary.png"]
+
+
+def test_results_csv_rows_and_numbers(first_run):
+    _, out = first_run
+    with open(out / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(RESULT_COLUMNS)
+    keys = [(r["analysis"], r["subgroup"]) for r in rows]
+    assert keys == [("review:demo_review", "overall"), ("review:living", "overall"),
+                    ("strategy", "social_access"), ("strategy", "social_cognition"),
+                    ("strategy", "social_skills"), ("strategy", "social_support"), ("strategy", "overall")]
+    # the strategy analysis takes bravo2012 once (from the living review): 13 + 2 rows
+    overall = rows[-1]
+    assert overall["k"] == "15" and overall["n_unknown"] == "0"
+    skills = rows[-3]
+    assert skills["k"] == "1" and skills["estimate"] == ""  # too small for a random-effects fit
+    # plumbing: the living review's row is meta_analyze on its rows, rounded to 4 decimals
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eff = load_reviews(DATA, reviews=["living"])
+    fit = meta_analyze(eff["yi"], eff["vi"], method="REML", test="knha")
+    living = rows[1]
+    for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"):
+        assert living[col] == f"{getattr(fit, col):.4f}"
+    assert living["i2"] == f"{fit.i2:.2f}" and living["k"] == "13"
+    assert living["n"] == str(int((eff["n_treatment"] + eff["n_control"]).sum()))
+    assert living["method"] == "REML" and living["test"] == "knha"
+
+
+def test_html_is_self_contained_with_methods(first_run):
+    _, out = first_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/svg+xml;base64,") == len(list((out / "figures").glob("*.svg")))
+    assert not re.search(r'<(img|script|link)[^>]+(src|href)="https?:', page)  # nothing fetched from outside
+    assert "{{figure:" not in page
+    for words in ("restricted maximum-likelihood", "Knapp-Hartung", "prediction interval", "matplotlib",
+                  "Test for subgroup differences", "demo_review"):
+        assert words in page
+
+
+def test_two_runs_are_byte_identical(first_run, tmp_path):
+    _, out1 = first_run
+    out2 = tmp_path / "again"
+    assert main(["--data", str(DATA), "--out", str(out2), "--quiet", "--readme-figures",
+                 str(out2 / "readme")]) == 0
+    a, b = _files(out1), _files(out2)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_options_review_format_and_quiet(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["--data", str(DATA), "--out", str(out), "--review", "living", "--format", "svg",
+                 "--method", "DL", "--test", "z"]) == 0
+    err = capsys.readouterr().err
+    assert "validating" in err and "wrote" in err  # one progress line per step
+    assert not list(out.rglob("*.png"))
+    res = pd.read_csv(out / "results.csv")
+    assert set(res["analysis"]) == {"review:living", "strategy"}
+    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}
+    assert main(["--data", str(DATA), "--out", str(out), "--review", "living", "--format", "svg", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_data_problems_exit_1_with_locations(tmp_path, capsys):
+    broken = tmp_path / "data"
+    shutil.copytree(DATA, broken, ignore=shutil.ignore_patterns("*.py"))
+    path = broken / "living" / "effects.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[2] = text[2].replace(",rct,", ",rtc,", 1)  # data row 2: a design outside the vocabulary
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["--data", str(broken), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"living/effects\.csv:2:design: .*rtc", err)
+    assert not out.exists()  # nothing written
+
+
+@pytest.mark.parametrize("argv", [["--method", "nonsense"], ["--format", "gif"], ["--review", "nope"],
+                                  ["--data", "/nonexistent/folder"], ["--bogus"]])
+def test_usage_errors_exit_2(argv, tmp_path, capsys):
+    args = ["--data", str(DATA), "--out", str(tmp_path / "o"), *argv]
+    assert main(args) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_help(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures"):
+        assert option in text
+    proc = subprocess.run([sys.executable, "-m", "whatworks.report", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_a_section_can_be_added(tmp_path):
+    from whatworks._report_api import ReportContext, SectionOutput, figure_ref, result_row
+
+    def section_extra(ctx: ReportContext) -> SectionOutput:
+        rows = ctx.effects[ctx.effects["pool"]]
+        fit = meta_analyze(rows["yi"], rows["vi"], method=ctx.options.method, test=ctx.options.test)
+        claims = pd.DataFrame({"claim": ["C1"], "verdict": ["inconclusive"]})
+        return SectionOutput("extra", "Extra", f"<p>extra section</p>{figure_ref('missing')}",
+                             rows=(result_row("extra", "overall", fit, rows),), tables=(("claims", claims),))
+
+    res = run_report(data=DATA, out=tmp_path, formats=["svg"], sections=[section_extra])
+    assert list(res.results["analysis"]) == ["extra"]
+    assert (tmp_path / "claims.csv").read_text(encoding="utf-8") == "claim,verdict\nC1,inconclusive\n"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "extra section" in page and "figure missing not drawn" in page
