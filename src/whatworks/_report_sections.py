@@ -139,7 +139,7 @@ def section_reviews(ctx: ReportContext) -> SectionOutput | None:
         name = f"forest_review_{review}"
         ax = forest_plot(fit, columns=row_columns(rows), sort="estimate", xlabel=METRIC_LABELS.get(metric, metric),
                          max_label_chars=70,
-                         title=f"{review}: {metric}, {o.method}, {o.test}")
+                         title=f"{review} ({metric}; {o.method}, {o.test})")
         figures.append(ReportFigure(name, ax.figure, f"Forest plot of the poolable rows coded from {review}."))
         body += [f"<h3>{esc(review)}</h3>", f"<pre>{esc(fit.summary())}</pre>", figure_ref(name)]
         if fit.k >= FUNNEL_MIN_K:

@@ -28,13 +28,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._report_api import RESULT_COLUMNS, ReportContext, ReportFigure, ReportOptions, Section, SectionOutput
+from ._report_api import (
+    RESULT_COLUMNS,
+    ReportContext,
+    ReportFigure,
+    ReportOptions,
+    Section,
+    SectionOutput,
+    figure_ref,
+    html_table,
+    result_row,
+)
 from ._report_html import figure_html, render_page
 from ._report_sections import section_data, section_methods, section_reviews, section_strategies
 from .data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
 from .data.validate import resolve_root
 from .estimators import METHODS
 from .model import TESTS
+
+__all__ = [
+    "DEFAULT_SECTIONS", "RESULT_COLUMNS", "ReportContext", "ReportFigure", "ReportOptions", "ReportOutput",
+    "Section", "SectionOutput", "UsageError", "figure_ref", "html_table", "main", "result_row", "run_report",
+]  # fmt: skip
 
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
 DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_reviews, section_data, section_methods)
