@@ -15,7 +15,6 @@ boundary models (a component fixed at 0), so an estimate of exactly 0 is found a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,147 +22,13 @@ import pandas as pd
 from . import _dist
 from . import _validation as v
 from .model import check_effects
-from .results import _fmt, _freeze, _pval, frame_to_html
+from .results import MultilevelResult
 
 __all__ = ["fit_three_level", "MultilevelResult", "check_cluster"]
 
 METHODS = ("REML", "ML")
 TESTS = ("z", "t")
 _LOG2PI = np.log(2 * np.pi)
-
-#: Model-level columns of :meth:`MultilevelResult.to_frame` (after the per-coefficient ones).
-MODEL_COLUMNS = (
-    "k", "n_clusters", "sigma2_between", "sigma2_within", "i2_between", "i2_within", "i2",
-    "q", "q_df", "q_pvalue", "qm", "qm_df", "qm_pvalue", "pi_low", "pi_high", "loglik", "method",
-    "test", "level",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class MultilevelResult:
-    """Result of :func:`fit_three_level` (metafor's ``rma.mv`` with ``random = ~ 1 | cluster/es_id``).
-
-    Attributes
-    ----------
-    k, n_clusters : int
-        Number of effects and of clusters.
-    estimate, se, stat, pvalue, ci_low, ci_high : float or ndarray
-        Pooled effect (intercept-only model: floats) or coefficients (with ``X``: arrays in column
-        order), standard errors, z or t statistics, two-sided p-values and CI at ``level``.
-    sigma2 : tuple of float
-        Variance components (between-cluster, within-cluster).
-    i2_levels : tuple of float
-        Share of total variance per level, percent: ``100 sigma2_l / (sum(sigma2) + vt)`` with vt the
-        typical within-study variance (Cheung 2014; metafor FAQ). ``i2`` is their sum.
-    q, q_df, q_pvalue : float, int, float
-        Test of residual heterogeneity (metafor's QE).
-    qm, qm_df, qm_pvalue : float, int, float
-        Omnibus test of the coefficients (all but an intercept column of ones), metafor's QM: Wald
-        chi-square on qm_df df, or for ``test="t"`` an F statistic on (qm_df, k - p) df.
-    pi_low, pi_high : float
-        Prediction interval for a new effect, ``estimate ± crit sqrt(se² + sum(sigma2))`` as
-        ``predict.rma.mv``; NaN for models with moderators.
-    df : float
-        t degrees of freedom (k - p) for ``test="t"``, ``inf`` for "z".
-    loglik : float
-        Maximised (restricted) log-likelihood, as metafor's ``logLik``.
-    vcov : ndarray
-        Model-based covariance of the coefficients. coef_names : tuple of str.
-    yi, vi, X, cluster, cluster_labels : ndarray
-        Inputs; ``cluster`` holds integer codes into ``cluster_labels``.
-    method, test, level, converged, notes
-        Options, convergence flag and plain-language remarks (boundary estimates, flat likelihood).
-    """
-
-    k: int
-    n_clusters: int
-    estimate: float | np.ndarray
-    se: float | np.ndarray
-    stat: float | np.ndarray
-    pvalue: float | np.ndarray
-    ci_low: float | np.ndarray
-    ci_high: float | np.ndarray
-    sigma2: tuple[float, float]
-    i2_levels: tuple[float, float]
-    i2: float
-    q: float
-    q_df: int
-    q_pvalue: float
-    qm: float
-    qm_df: int
-    qm_pvalue: float
-    pi_low: float
-    pi_high: float
-    df: float
-    loglik: float
-    vcov: np.ndarray = field(repr=False)
-    coef_names: tuple[str, ...] = field(repr=False)
-    yi: np.ndarray = field(repr=False)
-    vi: np.ndarray = field(repr=False)
-    X: np.ndarray = field(repr=False)
-    cluster: np.ndarray = field(repr=False)
-    cluster_labels: np.ndarray = field(repr=False)
-    method: str = "REML"
-    test: str = "z"
-    level: float = 0.95
-    converged: bool = True
-    notes: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        _freeze(self)
-
-    @property
-    def coef(self) -> np.ndarray:
-        """Coefficients as an array (length 1 for the intercept-only model)."""
-        return np.atleast_1d(np.asarray(self.estimate, dtype=float))
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per coefficient (term, estimate, se, stat, df, pvalue, ci_low, ci_high), followed by
-        the model-level columns :data:`MODEL_COLUMNS`, repeated on every row."""
-        model = {"k": self.k, "n_clusters": self.n_clusters, "sigma2_between": self.sigma2[0],
-                 "sigma2_within": self.sigma2[1], "i2_between": self.i2_levels[0], "i2_within": self.i2_levels[1]}
-        model |= {c: getattr(self, c) for c in MODEL_COLUMNS[len(model):]}  # fmt: skip
-        coefs = pd.DataFrame({
-            "term": list(self.coef_names), "estimate": self.coef, "se": np.atleast_1d(self.se),
-            "stat": np.atleast_1d(self.stat), "df": self.df, "pvalue": np.atleast_1d(self.pvalue),
-            "ci_low": np.atleast_1d(self.ci_low), "ci_high": np.atleast_1d(self.ci_high)})  # fmt: skip
-        return coefs.assign(**model)
-
-    def summary(self) -> str:
-        """Plain-text summary in the spirit of metafor's ``print.rma.mv``."""
-        fr = self.to_frame()
-        r = fr.iloc[0]
-        pct = f"{100 * self.level:g}%"
-        lines = [
-            f"Three-level model ({self.method}; k = {self.k} effects in {self.n_clusters} clusters); "
-            f"test = {self.test!r}",
-            "",
-            f"sigma^2 between clusters = {_fmt(r.sigma2_between)} (I^2 = {_fmt(r.i2_between, 2)}%)",
-            f"sigma^2 within clusters  = {_fmt(r.sigma2_within)} (I^2 = {_fmt(r.i2_within, 2)}%)",
-            f"total I^2 = {_fmt(r.i2, 2)}%; QE(df = {self.q_df}) = {_fmt(r.q)}, p = {_pval(r.q_pvalue)}",
-            f"test of moderators: {'F' if self.test == 't' else 'QM'}(df = {self.qm_df}) = {_fmt(r.qm)}, "
-            f"p = {_pval(r.qm_pvalue)}; logLik = {_fmt(r.loglik)}",
-            "",
-        ]
-        for _, c in fr.iterrows():
-            lines.append(f"{c.term}: estimate = {_fmt(c.estimate)}, se = {_fmt(c.se)}, "
-                         f"{'t' if self.test == 't' else 'z'} = {_fmt(c.stat)}, p = {_pval(c.pvalue)}, "
-                         f"{pct} CI [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]")  # fmt: skip
-        if not np.isnan(self.pi_low):
-            lines.append(f"{pct} PI [{_fmt(r.pi_low)}, {_fmt(r.pi_high)}]")
-        lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        est = _fmt(self.estimate) if np.ndim(self.estimate) == 0 else f"<{self.coef.size} coefficients>"
-        return (f"MultilevelResult(k={self.k}, n_clusters={self.n_clusters}, method={self.method!r}, "
-                f"estimate={est}, sigma2=({_fmt(self.sigma2[0])}, {_fmt(self.sigma2[1])}), "
-                f"i2={_fmt(self.i2, 1)}%)")  # fmt: skip
-
-    def _repr_html_(self) -> str:
-        title = f"Three-level meta-analysis (k = {self.k}, {self.n_clusters} clusters)"
-        return frame_to_html(self.to_frame(), title)
-
 
 def check_cluster(cluster: object, k: int, name: str = "cluster") -> tuple[np.ndarray, np.ndarray]:
     """Validate cluster identifiers; return integer codes (0..n-1, sorted labels) and the labels.
