@@ -36,7 +36,8 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report1")
-    code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme")])
+    code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme"),
+                 "--jobs", "2"])
     return code, out
 
 
@@ -56,6 +57,7 @@ def test_results_csv_rows_and_numbers(first_run):
     with open(out / "results.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == list(RESULT_COLUMNS)
+    rows = [r for r in rows if r["analysis"].startswith(("review:", "strategy"))]  # this module's sections
     keys = [(r["analysis"], r["subgroup"]) for r in rows]
     assert keys == [("review:demo_review", "overall"), ("review:living", "overall"),
                     ("strategy", "social_access"), ("strategy", "social_cognition"),
@@ -90,27 +92,35 @@ def test_html_is_self_contained_with_methods(first_run):
 
 
 def test_two_runs_are_byte_identical(first_run, tmp_path):
+    """Every file, figures included, is the same in a second run, rendered serially this time."""
     _, out1 = first_run
     out2 = tmp_path / "again"
     assert main(["--data", str(DATA), "--out", str(out2), "--quiet", "--readme-figures",
-                 str(out2 / "readme")]) == 0
+                 str(out2 / "readme"), "--jobs", "1"]) == 0
     a, b = _files(out1), _files(out2)
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
 
 
-def test_options_review_format_and_quiet(tmp_path, capsys):
+def test_options_format_and_quiet(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["--data", str(DATA), "--out", str(out), "--review", "living", "--format", "svg",
-                 "--method", "DL", "--test", "z"]) == 0
+    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "DL", "--test", "z"]) == 0
     err = capsys.readouterr().err
     assert "validating" in err and "wrote" in err  # one progress line per step
     assert not list(out.rglob("*.png"))
     res = pd.read_csv(out / "results.csv")
-    assert set(res["analysis"]) == {"review:living", "strategy"}
     assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}
-    assert main(["--data", str(DATA), "--out", str(out), "--review", "living", "--format", "svg", "--quiet"]) == 0
+    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_review_selection(tmp_path):
+    from whatworks._report_sections import section_reviews, section_strategies
+
+    res = run_report(data=DATA, out=tmp_path, formats=["svg"], reviews=["living"],
+                     sections=[section_strategies, section_reviews])
+    assert set(res.results["analysis"]) == {"review:living", "strategy"}
+    assert res.results.loc[res.results["subgroup"] == "overall", "k"].tolist() == [13, 13]
 
 
 def test_data_problems_exit_1_with_locations(tmp_path, capsys):
@@ -138,7 +148,8 @@ def test_usage_errors_exit_2(argv, tmp_path, capsys):
 def test_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures"):
+    for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures",
+                   "--jobs"):
         assert option in text
     proc = subprocess.run([sys.executable, "-m", "whatworks.report", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage:" in proc.stdout

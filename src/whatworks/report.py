@@ -19,6 +19,8 @@ import argparse
 import csv
 import io
 import math
+import multiprocessing
+import os
 import sys
 import time
 import warnings
@@ -26,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ._report_api import (
@@ -44,15 +47,18 @@ from ._report_sections import section_data, section_methods, section_reviews, se
 from .data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
 from .data.validate import resolve_root
 from .estimators import METHODS
+from .finding.report_section import section_finding
 from .model import TESTS
 
 __all__ = [
     "DEFAULT_SECTIONS", "RESULT_COLUMNS", "ReportContext", "ReportFigure", "ReportOptions", "ReportOutput",
-    "Section", "SectionOutput", "UsageError", "figure_ref", "html_table", "main", "result_row", "run_report",
+    "Section", "SectionOutput", "UsageError", "default_jobs", "figure_ref", "html_table", "main", "render_all",
+    "render_figure", "result_row", "run_report",
 ]  # fmt: skip
 
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
-DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_reviews, section_data, section_methods)
+DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_finding, section_reviews, section_data,
+                                         section_methods)
 FORMATS = ("png", "svg")
 DPI = 150
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -87,6 +93,43 @@ def render_figure(fig: object, fmt: str, dpi: int = DPI) -> bytes:
     with deterministic():
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
     return buf.getvalue()
+
+
+def default_jobs() -> int:
+    """Processes for rendering: up to 4 on Linux (figures are shared by ``fork``), else 1."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+_PENDING: list = []  # figures handed to forked render processes
+
+
+def _render_one(task: tuple[int, tuple[str, ...]]) -> tuple[int, dict[str, bytes]]:
+    i, formats = task
+    return i, {fmt: render_figure(_PENDING[i], fmt) for fmt in formats}
+
+
+def render_all(figures: Sequence[object], formats: Sequence[str], jobs: int = 1) -> list[dict[str, bytes]]:
+    """Render every figure in every format; with ``jobs > 1``, in forked processes (largest first).
+
+    Each figure is rendered by exactly one process with the same settings, so the bytes are the same
+    whatever ``jobs`` is.
+    """
+    formats = tuple(formats)
+    if jobs <= 1 or len(figures) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [{fmt: render_figure(fig, fmt) for fmt in formats} for fig in figures]
+    order = sorted(range(len(figures)), key=lambda i: -float(np.prod(figures[i].get_size_inches())))
+    _PENDING[:] = list(figures)
+    try:
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns about fork() in a process with (BLAS) threads; the children only render
+            warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(figures))) as pool:
+                results = dict(pool.imap_unordered(_render_one, [(i, formats) for i in order], chunksize=1))
+    finally:
+        _PENDING.clear()
+    return [results[i] for i in range(len(figures))]
 
 
 def results_frame(rows: Sequence[dict]) -> pd.DataFrame:
@@ -132,6 +175,7 @@ def run_report(
     sections: Sequence[Section] = DEFAULT_SECTIONS,
     readme_figures: str | Path | None = None,
     log: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> ReportOutput:
     """Validate and load the data, run ``sections`` and write the report into ``out``.
 
@@ -153,6 +197,8 @@ def run_report(
         Also write the README figures (:data:`README_FIGURES`, PNG) into this folder.
     log : callable, optional
         Receives one progress message per step.
+    jobs : int, optional
+        Processes rendering the figures (default :func:`default_jobs`); the files do not depend on it.
 
     Returns
     -------
@@ -215,11 +261,12 @@ def run_report(
         result = section(ctx)
         if result is not None:
             outputs.append(result)
-    return _write(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start)
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    return _write(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)
 
 
 def _write(outputs: list[SectionOutput], out: Path, formats: tuple[str, ...], readme: str | Path | None,
-           ctx: ReportContext, say: Callable[[str], None], start: float) -> ReportOutput:
+           ctx: ReportContext, say: Callable[[str], None], start: float, jobs: int) -> ReportOutput:
     import matplotlib.pyplot as plt
 
     figdir = out / "figures"
@@ -231,12 +278,11 @@ def _write(outputs: list[SectionOutput], out: Path, formats: tuple[str, ...], re
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"two sections drew figures with the same name: {', '.join(dupes)}")
-    say(f"writing {len(figures)} figures ({', '.join(formats)})")
+    say(f"writing {len(figures)} figures ({', '.join(formats)}; {jobs} process{'es' if jobs > 1 else ''})")
     embed_fmt = "svg" if "svg" in formats else "png"
-    for f in figures:
-        data = {}
+    rendered = render_all([f.figure for f in figures], formats, jobs)
+    for f, data in zip(figures, rendered, strict=True):
         for fmt in formats:
-            data[fmt] = render_figure(f.figure, fmt)
             path = figdir / f"{f.name}.{fmt}"
             path.write_bytes(data[fmt])
             files.append(path)
@@ -288,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--review", nargs="+", metavar="ID", dest="reviews", help="analyse only these review ids")
     p.add_argument("--readme-figures", metavar="DIR",
                    help="also write the README figures (summary.png, forest_living.png) into DIR, e.g. docs/figures")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="processes rendering figures (default: up to 4 on Linux, 1 elsewhere; output is the same)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return p
 
@@ -315,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         run_report(data=args.data, out=args.out, method=args.method, test=args.test, formats=args.formats,
-                   reviews=args.reviews, readme_figures=args.readme_figures, log=log)
+                   reviews=args.reviews, readme_figures=args.readme_figures, log=log, jobs=args.jobs)
     except DataValidationError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
