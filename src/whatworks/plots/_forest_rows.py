@@ -34,7 +34,9 @@ def _model_name(fit: object) -> str:
 
 
 def _het_text(fit: object) -> str:
-    return (f"\u03c4\u00b2 = {st.num(fit.tau2, 3)}; I\u00b2 = {st.num(fit.i2, 0)}%; "
+    """tau², I² (left out when undefined, e.g. per subgroup with a common tau²) and Cochran's Q."""
+    i2 = "" if np.isnan(fit.i2) else f"I\u00b2 = {st.num(fit.i2, 0)}%; "
+    return (f"\u03c4\u00b2 = {st.num(fit.tau2, 3)}; {i2}"
             f"Q = {st.num(fit.q, 2)}, df = {fit.q_df}, {st.pval(fit.q_pvalue)}")
 
 

@@ -20,6 +20,9 @@ from ._forest_rows import Row, build_rows, is_subgroup
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..results import MetaResult
+    from ..subgroups import SubgroupResult
+
 SORTS = (None, "estimate", "weight", "label")
 PLOT_WIDTH = 3.0  # inches of the axes holding the effects
 GAP = 10.0  # points between text columns
@@ -27,7 +30,7 @@ FOOT_LINE = 11.0  # points per line under the plot
 
 
 def forest_plot(
-    result: object,
+    result: MetaResult | SubgroupResult,
     *,
     ax: Axes | None = None,
     sort: str | None = None,

@@ -13,16 +13,19 @@ from . import _style as st
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..bias import TrimFillResult
+    from ..results import MetaResult
+
 #: Fill colours of the significance regions, from the innermost contour outwards (greys, print-safe).
 CONTOUR_FILLS = ("#FFFFFF", "#E6E6E6", "#CCCCCC", "#B3B3B3")
 
 
 def funnel_plot(
-    result: object,
+    result: MetaResult,
     *,
     ax: Axes | None = None,
     contours: Sequence[float] = (0.90, 0.95, 0.99),
-    trimfill: object | None = None,
+    trimfill: TrimFillResult | None = None,
     refline: float = 0.0,
     xlabel: str = "Effect size",
     title: str | None = None,

@@ -12,13 +12,15 @@ from . import _style as st
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..subgroups import SubgroupResult
+
 #: Columns :func:`summary_plot` reads (``n`` may be absent, ``label`` may replace ``strategy``).
 SUMMARY_COLUMNS = ("strategy", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "k", "n")
 ROW = 0.3  # inches per strategy line
 GAP = 10.0
 
 
-def summary_table(result: object) -> pd.DataFrame:
+def summary_table(result: SubgroupResult) -> pd.DataFrame:
     """The table :func:`summary_plot` draws, from a ``SubgroupResult`` (one row per fitted subgroup).
 
     ``n`` (participants) is not part of a subgroup result and is left missing; add it from the data.
@@ -61,7 +63,7 @@ def _check(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_plot(
-    table: pd.DataFrame | object,
+    table: pd.DataFrame | SubgroupResult,
     *,
     ax: Axes | None = None,
     order: str | None = "estimate",
