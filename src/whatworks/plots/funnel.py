@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
+from .._dist import norm_ppf
 
 from . import _style as st
 
@@ -88,7 +88,7 @@ def funnel_plot(
     se_grid = np.array([0.0, se_max])
 
     # significance regions: fill outward-in so each inner region paints over the outer ones
-    z = [stats.norm.ppf(0.5 + c / 2) for c in levels]
+    z = [norm_ppf(0.5 + c / 2) for c in levels]
     all_x = np.concatenate([yi, filled_y, [refline, result.estimate]])
     span = max(np.max(np.abs(all_x - refline)), (z[-1] if z else 1.96) * se_max) * 1.05
     xmin, xmax = refline - span, refline + span
@@ -99,7 +99,7 @@ def funnel_plot(
             ax.fill_betweenx(se_grid, refline - half, refline + half, color=CONTOUR_FILLS[min(i, 3)], lw=0,
                              zorder=0, gid="funnel-contour")
     # pseudo-confidence region around the estimate and the estimate itself
-    z95 = stats.norm.ppf(0.975)
+    z95 = norm_ppf(0.975)
     ax.plot([result.estimate - z95 * se_max, result.estimate, result.estimate + z95 * se_max],
             [se_max, 0, se_max], color=st.LINE_COLOUR, lw=0.8, ls=(0, (4, 3)), zorder=2, gid="funnel-pseudo-ci")
     ax.plot([result.estimate] * 2, [0, se_max], color=st.LINE_COLOUR, lw=0.9, zorder=2, gid="funnel-estimate")
