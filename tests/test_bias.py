@@ -133,3 +133,12 @@ def test_results_show_themselves():
         assert "<table" in res._repr_html_() and len(res.to_frame()) >= 1
         with pytest.raises(AttributeError):
             res.k0 = 3  # type: ignore[misc]
+
+
+def test_trim_and_fill_down_to_one_study_matches_metafor():
+    # Trimming leaves k = 1 (no residual df): tau2 must be 0, without a division warning.
+    # metafor 3.8.1: trimfill(rma(c(-0.25,-0.1,-0.4), c(0.05679,0.02841,0.0833), method="DL"))
+    # -> k0 = 2, estimate -0.1000000, CI -0.3016984 to 0.1016984
+    res = trim_and_fill(meta_analyze([-0.25, -0.1, -0.4], [0.05679, 0.02841, 0.0833], method="DL"))
+    assert res.k0 == 2
+    np.testing.assert_allclose([res.fit.estimate, res.fit.ci_low, res.fit.ci_high], [-0.1, -0.3016984, 0.1016984], atol=5e-8)

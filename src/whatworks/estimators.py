@@ -391,4 +391,12 @@ def estimate_tau2(
     >>> estimate_tau2(np.vstack([yi, -yi]), np.vstack([vi, vi]), "REML").tau2.shape
     (2,)
     """
-    return _ESTIMATORS[method](Batch.make(yi, vi, present, X))
+    batch = Batch.make(yi, vi, present, X)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = _ESTIMATORS[method](batch)
+    none_left = batch.k <= batch.p  # no residual df: tau2 is not estimable and is 0 (as metafor, k = 1)
+    if none_left.any():
+        fit = Tau2Fit(
+            np.where(none_left, 0.0, fit.tau2), np.where(none_left, np.nan, fit.se_tau2), fit.iterations, fit.converged
+        )
+    return fit

@@ -50,7 +50,8 @@ def fit_mods(
     f = fit_batch(batch, method=method, test=test, level=level)
     beta, vb = f["beta"][0], f["vb"][0]
     se = np.sqrt(np.diag(vb))
-    stat = beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 only for degenerate knha data
+        stat = beta / se
     df = float(f["df"][0])
     if test == "knha":
         pvalue = 2 * _dist.t_sf(np.abs(stat), df)
@@ -62,7 +63,10 @@ def fit_mods(
     # and the intercept itself in an intercept-only model), as metafor's default btt
     btt = np.arange(1, p) if intercept and p > 1 else np.arange(p)
     b = beta[btt]
-    qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
+    try:
+        qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
+    except np.linalg.LinAlgError:  # zero residual variance under knha: no test is possible
+        qm = np.nan
     m = btt.size
     if test == "knha":
         qm /= m
