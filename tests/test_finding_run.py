@@ -86,7 +86,6 @@ def test_plots_return_axes(res):
 
 
 def test_report_section(res):
-    pytest.importorskip("whatworks._report_api")
     from whatworks._report_api import ReportContext, ReportOptions
     from whatworks.finding.report_section import section_finding
 
@@ -95,7 +94,8 @@ def test_report_section(res):
     out = section_finding(ctx)
     names = dict(out.tables)
     assert tuple(names["claims"].columns) == CLAIM_COLUMNS
-    assert "finding_forest_strategy" in {f.name for f in out.figures}
+    assert {"finding_contrasts", "finding_vs_published"} <= {f.name for f in out.figures}
+    assert not out.rows  # per-strategy rows and figures come from the strategies section, not twice
     assert res.headline.split(":")[0] in out.html
     import matplotlib.pyplot as plt
     plt.close("all")

@@ -154,23 +154,20 @@ def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> object:
 def strategy_rows(effects: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Rows of the strategy analysis and the rule that chose them, in words.
 
-    Poolable (``pool``) standardised mean differences of RCTs; a trial (``study_id``) coded in several
-    review folders is taken from one folder only: the living review if it has it, else the first folder
-    in alphabetical order.
+    The finding's primary selection (:func:`whatworks.finding.select.primary_frame`): poolable
+    standardised mean differences of RCTs, one effect per trial, a trial coded in several review
+    folders taken from the living review when it is coded there.
     """
-    sel = effects[effects["pool"] & (effects["metric"] == "SMD") & (effects["design"] == "rct")].copy()
-    rank = sel["review"].map(lambda r: (0 if r == "living" else 1, r))
-    sel["_rank"] = rank
-    keep = sel.groupby("study_id")["_rank"].transform("min")
-    chosen = sel[sel["_rank"] == keep].drop(columns="_rank")
-    dropped = len(sel) - len(chosen)
-    multi = int(chosen["study_id"].duplicated(keep=False).sum())
-    rule = (f"Rows with a computable Hedges' g (metric SMD, not excluded) from randomised trials, "
-            f"{len(chosen)} effects from {chosen['study_id'].nunique()} trials. A trial coded in several review "
-            f"folders is taken from the living review when it is coded there, otherwise from the first folder "
-            f"in alphabetical order ({dropped} duplicate row(s) left out). {multi} effect(s) share a trial with "
-            f"another effect (e.g. two arms against one control); that dependence is not modelled here.")
-    return chosen.reset_index(drop=True), rule
+    from .finding.select import primary_frame
+
+    chosen = primary_frame(effects)
+    candidates = effects[effects["pool"] & (effects["metric"] == "SMD") & (effects["design"] == "rct")]
+    dropped = len(candidates) - len(chosen)
+    rule = (f"Rows with a computable Hedges' g (metric SMD, not excluded) from randomised trials: "
+            f"{len(chosen)} effects from {chosen['study_id'].nunique()} trials, one per trial. A trial coded in "
+            f"several review folders is taken from the living review when it is coded there ({dropped} "
+            f"duplicate row(s) left out; every row's reason is in finding_selection.csv).")
+    return chosen, rule
 
 
 def pct(level: float) -> str:

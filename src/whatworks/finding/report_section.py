@@ -10,14 +10,12 @@ from __future__ import annotations
 import pandas as pd
 
 from .._report_api import (
-    FUNNEL_MIN_K,
     ReportContext,
     ReportFigure,
     SectionOutput,
     esc,
     figure_ref,
     html_table,
-    result_row,
 )
 from .run import FindingResult, run_finding
 
@@ -33,17 +31,9 @@ TABLES = {
 
 
 def _figures(res: FindingResult) -> list[ReportFigure]:
-    from ..plots import forest_plot
-    from ..plots.funnel import funnel_plot
     from .plots import comparison_plot, contrast_plot
 
     figs = []
-    if res.pooling.subgroups is not None:
-        ax = forest_plot(res.pooling.subgroups, sort="estimate", xlabel="Hedges' g (negative = less lonely)",
-                         label_header="Trial (primary analysis, RCTs)")
-        figs.append(ReportFigure("finding_forest_strategy", ax.figure,
-                                 "Primary analysis: RCTs, one effect per independent comparison, stratified by "
-                                 "strategy (REML + Knapp-Hartung per strategy)."))
     ax = contrast_plot(res.contrast, extra=res.dependence.table)
     figs.append(ReportFigure("finding_contrasts", ax.figure,
                              "Difference in g, social_cognition minus each comparison (model-based and CR2); the "
@@ -53,10 +43,6 @@ def _figures(res: FindingResult) -> list[ReportFigure]:
         figs.append(ReportFigure("finding_vs_published", ax.figure,
                                  "Our pooled g per strategy (diamond) next to the published subgroup estimates "
                                  "(dots; open = no CI printed). Standardised metrics only."))
-    for s, fit in res.pooling.fits.items():
-        if fit.k >= FUNNEL_MIN_K:
-            ax = funnel_plot(fit, xlabel="Hedges' g", title=f"Funnel plot: {s}")
-            figs.append(ReportFigure(f"finding_funnel_{s}", ax.figure, f"Contour-enhanced funnel plot, {s}."))
     return figs
 
 
@@ -74,10 +60,6 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
     ctx.results["finding"] = res
     figs = _figures(res)
 
-    rows = []
-    for s, fit in res.pooling.fits.items():
-        rows.append(result_row("finding: primary, per strategy", s, fit, res.primary[res.primary["strategy"] == s]))
-
     strat = res.pooling.to_frame()[["strategy", "k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
                                     "tau2", "i2", "note"]]
     contr = pd.concat([res.contrast.to_frame(), res.dependence.to_frame()], ignore_index=True)
@@ -90,8 +72,8 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
         "<p>Primary analysis: randomised trials, Hedges' g (negative = less lonely), one effect per independent "
         f"comparison ({len(res.primary)} effects from {res.primary['study_id'].nunique()} trials); a trial coded "
         "by several reviews is counted once (living review first). Methods: docs/methods.md.</p>",
-        "<h3>Pooled g per strategy</h3>", html_table(strat), figure_ref("finding_forest_strategy")
-        if res.pooling.subgroups is not None else "",
+        "<h3>Pooled g per strategy</h3>", html_table(strat),
+        "<p>Forest plot, funnel plots and small-study tests of these rows: the section above.</p>",
         "<h3>The contrast</h3>", html_table(contr_show), figure_ref("finding_contrasts"),
         "".join(f"<p>{esc(n)}</p>" for n in res.dependence.notes),
         "<h3>Sensitivity analyses</h3>", html_table(sens),
@@ -104,7 +86,6 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
         parts += ["<h3>Against the published reviews</h3>", html_table(res.comparison.to_frame()),
                   figure_ref("finding_vs_published")]
         tables.append(("finding_comparison", res.comparison.to_frame()))
-    parts += [figure_ref(f.name) for f in figs if f.name.startswith("finding_funnel_")]
     return SectionOutput(id="finding", title="What works better? Social cognition vs support, contact and skills",
-                         html="\n".join(p for p in parts if p), rows=tuple(rows), figures=tuple(figs),
+                         html="\n".join(p for p in parts if p), rows=(), figures=tuple(figs),
                          tables=tuple(tables))
