@@ -146,15 +146,16 @@ def _cell(col: str, x: object) -> str:
         return ""
     if col in DECIMALS:
         return f"{float(x):.{DECIMALS[col]}f}"
-    if col in SIGNIFICANT:
-        return f"{float(x):.{SIGNIFICANT[col]}g}"
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
+    if col in SIGNIFICANT or col.endswith("pvalue"):
+        return f"{float(x):.{SIGNIFICANT.get(col, 4)}g}"
+    if isinstance(x, (float, np.floating)):  # other numbers (the sections' tables): 4 decimals
+        return str(int(x)) if float(x).is_integer() else f"{float(x):.4f}"
     return str(x)
 
 
 def results_csv(frame: pd.DataFrame) -> str:
-    """``results.csv`` text: rounded as :data:`DECIMALS` / :data:`SIGNIFICANT`, missing values empty."""
+    """CSV text of a results table: rounded as :data:`DECIMALS` / :data:`SIGNIFICANT` (p-values), other
+    numbers to 4 decimals, whole numbers as integers, missing values empty."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(frame.columns)
@@ -303,7 +304,7 @@ def _write(outputs: list[SectionOutput], out: Path, formats: tuple[str, ...], re
     for s in outputs:
         for name, table in s.tables:
             path = out / f"{name}.csv"
-            table.to_csv(path, index=False, lineterminator="\n")
+            path.write_text(results_csv(table), encoding="utf-8")
             files.append(path)
     o = ctx.options
     intro = (f"Data: {len(ctx.effects)} coded effects from {len(ctx.catalogue)} reviews. Model: "
