@@ -38,7 +38,7 @@ def _params():
         yield pytest.param(case, id=_id(case))
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_matches_metafor(case):
     mods = case["formula"].replace("factor(alloc)", "C(alloc)")
     res = meta_regress(BCG, mods, method=case["method"], test=case["test"])
