@@ -170,3 +170,20 @@ def test_a_section_can_be_added(tmp_path):
     assert (tmp_path / "claims.csv").read_text(encoding="utf-8") == "claim,verdict\nC1,inconclusive\n"
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "extra section" in page and "figure missing not drawn" in page
+
+
+def test_overlap_section_counts_trials_across_folders():
+    from whatworks import list_reviews, load_pooled, load_reviews
+    from whatworks._report_api import ReportContext, ReportOptions
+    from whatworks._report_sections import section_overlap
+
+    effects = load_reviews()
+    ctx = ReportContext(effects=effects, pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
+                        data_root="bundled")
+    out = section_overlap(ctx)
+    tables = dict(out.tables)
+    trials = tables["overlap_trials"]
+    # every coded trial appears once, with the number of folders that code it (counted here directly)
+    per_trial = effects.dropna(subset=["study_id"]).groupby("study_id")["review"].nunique()
+    assert dict(zip(trials["study"], trials["n_reviews"])) == per_trial.to_dict()
+    assert "CCA" in out.html

@@ -43,7 +43,7 @@ from ._report_api import (
     result_row,
 )
 from ._report_html import figure_html, render_page
-from ._report_sections import section_data, section_methods, section_reviews, section_strategies
+from ._report_sections import section_data, section_methods, section_overlap, section_reviews, section_strategies
 from .data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
 from .data.validate import resolve_root
 from .estimators import METHODS
@@ -57,8 +57,8 @@ __all__ = [
 ]  # fmt: skip
 
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
-DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_finding, section_reviews, section_data,
-                                         section_methods)
+DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_finding, section_reviews, section_overlap,
+                                         section_data, section_methods)
 FORMATS = ("png", "svg")
 DPI = 150
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
