@@ -50,3 +50,18 @@ def test_likelihood_converges_where_plain_fisher_scoring_struggles():
     h = 1e-6 * max(1.0, t[0])
     assert loglik(b, t, reml=True)[0] >= loglik(b, t + h, reml=True)[0] - 1e-9
     assert t[0] == 0 or loglik(b, t, reml=True)[0] >= loglik(b, t - h, reml=True)[0] - 1e-9
+
+
+@pytest.mark.parametrize("case", reference("convergence")["cases"], ids=lambda c: f"tau2={c['fit']['tau2']:.4f}")
+def test_converges_where_metafor_fisher_scoring_fails(case):
+    # tests/reference/convergence.R: metafor's rma(method="REML") stops with "Fisher scoring algorithm did
+    # not converge" on these data; with its remedy (stepadj = 0.5) it reaches the values compared here.
+    from whatworks import meta_analyze
+
+    assert "did not converge" in case["default_error"]
+    res = meta_analyze(case["yi"], case["vi"], method="REML")
+    assert res.converged
+    ref = case["fit"]
+    np.testing.assert_allclose([res.tau2, res.estimate, res.se, res.ci_low, res.ci_high, res.i2],
+                               [ref["tau2"], ref["estimate"], ref["se"], ref["ci_low"], ref["ci_high"], ref["i2"]],
+                               rtol=1e-6)
