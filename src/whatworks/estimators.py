@@ -153,39 +153,42 @@ def _closed(tau2: np.ndarray, se: np.ndarray) -> Tau2Fit:
     return Tau2Fit(np.maximum(tau2, 0.0), se, np.zeros(tau2.shape, int), np.ones(tau2.shape, bool))
 
 
+def _q_type_se(b: Batch, w: np.ndarray, M: np.ndarray, tau2: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """metafor's SE of a Q-based estimator (tau2 - c) / scale with W = diag(1/vi):
+    sqrt(2 (k - p) + 4 tau2 tr(P) + 2 tau2² tr(PP)) / scale, tau2 truncated at 0."""
+    one = np.ones_like(w)
+    t = np.maximum(tau2, 0)
+    return np.sqrt(2 * (b.k - b.p) + 4 * t * tr_pd(b, w, M, one) + 2 * t**2 * tr_pdpd(b, w, M, one, one)) / scale
+
+
 def _dl(b: Batch) -> Tau2Fit:
     """DerSimonian & Laird (1986): (Q - (k - p)) / tr(P), W = diag(1/vi)."""
     w = b.present / b.vi
     _, e, M = wls(b, w)
-    q, trp, one = (w * e**2).sum(-1), tr_pd(b, w, M, np.ones_like(w)), np.ones_like(w)
-    tau2 = (q - (b.k - b.p)) / trp
-    t = np.maximum(tau2, 0)
-    se = np.sqrt((2 * (b.k - b.p) + 4 * t * trp + 2 * t**2 * tr_pdpd(b, w, M, one, one)) / trp**2)
-    return _closed(tau2, se)
+    trp = tr_pd(b, w, M, np.ones_like(w))
+    tau2 = ((w * e**2).sum(-1) - (b.k - b.p)) / trp
+    return _closed(tau2, _q_type_se(b, w, M, tau2, trp))
 
 
 def _hs(b: Batch) -> Tau2Fit:
     """Hunter & Schmidt (2004), as metafor: (Q - k) / sum(1/vi)."""
     w = b.present / b.vi
     _, e, M = wls(b, w)
-    q, sw, one = (w * e**2).sum(-1), w.sum(-1), np.ones_like(w)
-    t = np.maximum((q - b.k) / sw, 0)
-    trp = tr_pd(b, w, M, one)
-    se = np.sqrt((2 * (b.k - b.p) + 4 * t * trp + 2 * t**2 * tr_pdpd(b, w, M, one, one)) / sw**2)
-    return _closed((q - b.k) / sw, se)
+    sw = w.sum(-1)
+    tau2 = ((w * e**2).sum(-1) - b.k) / sw
+    return _closed(tau2, _q_type_se(b, w, M, tau2, sw))
 
 
-def _he_raw(b: Batch) -> np.ndarray:
-    """Hedges (1983) / Hedges & Olkin (1985) estimator before truncation at zero."""
+def _he_parts(b: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hedges (1983) / Hedges & Olkin (1985) estimator before truncation at zero, with the OLS weights and
+    inv(X'X) it was computed from: (RSS_ols - tr(P_ols V)) / (k - p)."""
     w = b.present.copy()
     _, e, M = wls(b, w)
-    return ((e**2).sum(-1) - tr_pd(b, w, M, b.vi)) / (b.k - b.p)
+    return ((e**2).sum(-1) - tr_pd(b, w, M, b.vi)) / (b.k - b.p), w, M
 
 
 def _he(b: Batch) -> Tau2Fit:
-    w = b.present.copy()
-    _, _, M = wls(b, w)
-    tau2 = _he_raw(b)
+    tau2, w, M = _he_parts(b)
     t = np.maximum(tau2, 0)
     kp = b.k - b.p
     se = np.sqrt((2 * tr_pdpd(b, w, M, b.vi, b.vi) + 4 * t * tr_pd(b, w, M, b.vi) + 2 * t**2 * kp) / kp**2)
@@ -212,7 +215,7 @@ def _sj(b: Batch) -> Tau2Fit:
 # Q-equation estimators (Paule-Mandel, empirical Bayes) and the Q-profile
 
 
-def solve_q(b: Batch, target: np.ndarray, *, upper: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def solve_q(b: Batch, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Solve Q(tau2) = target for tau2 >= 0 in every dataset; 0 where Q(0) <= target.
 
     Q(tau2) is decreasing in tau2, so Newton's method started at 0 climbs monotonically to the root;
@@ -238,7 +241,7 @@ def solve_q(b: Batch, target: np.ndarray, *, upper: float | None = None) -> tupl
     f = q_stat(b, tau2) - target
     bad = np.flatnonzero((f > 1e-9 * np.maximum(1, target)) | ~np.isfinite(tau2))
     for i in bad:
-        tau2[i] = _brent_root(lambda t, i=i: float(q_stat(_take(b, i), np.array([t]))[0] - target[i]), upper)
+        tau2[i] = _brent_root(lambda t, i=i: float(q_stat(_take(b, i), np.array([t]))[0] - target[i]))
     return tau2, iters
 
 
@@ -246,10 +249,11 @@ def _take(b: Batch, i: int) -> Batch:
     return b.subset(np.array([i]))
 
 
-def _brent_root(f, upper: float | None) -> float:
+def _brent_root(f) -> float:
+    """Root of a decreasing function on [0, inf): 0 if f(0) <= 0, else Brent's method on a doubling bracket."""
     if f(0.0) <= 0:
         return 0.0
-    hi = 1.0 if upper is None else upper
+    hi = 1.0
     while f(hi) > 0:
         hi *= 2.0
         if hi > 1e12:
@@ -304,7 +308,7 @@ def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
     method on the score for any dataset still not converged; then metafor's check that tau2 = 0 is not
     better. Only the datasets still iterating are recomputed."""
     m = b.yi.shape[0]
-    tau2 = np.maximum(_he_raw(b), 0.0)
+    tau2 = np.maximum(_he_parts(b)[0], 0.0)
     iters = np.zeros(m, int)
     active = np.arange(m)
     for _ in range(MAXITER):
@@ -333,7 +337,7 @@ def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
     converged = np.ones(m, bool)
     for i in active:  # pragma: no cover - a safety net; Newton with step-halving converges in practice
         bi = _take(b, i)
-        tau2[i] = _brent_root(lambda t: float(_score_terms(bi, np.array([t]), reml)[0][0]), None)
+        tau2[i] = _brent_root(lambda t: float(_score_terms(bi, np.array([t]), reml)[0][0]))
     at0 = loglik(b, np.zeros_like(tau2), reml=reml) > loglik(b, tau2, reml=reml) + 1e-12
     tau2 = np.where(at0, 0.0, tau2)
     _, _, F = _score_terms(b, tau2, reml)
