@@ -151,9 +151,10 @@ def meta_analyze(
 
     Returns
     -------
-    MetaResult
+    MetaResult or MultilevelResult
         Frozen result with estimate, se, CI, p-value, tau² (with Q-profile CI), I², H², Q, the
-        prediction interval and the study weights (percent).
+        prediction interval and the study weights (percent); a ``MultilevelResult`` when ``cluster``
+        is given.
 
     Raises
     ------
@@ -205,10 +206,7 @@ def meta_analyze(
         stat = float(np.float64(estimate) / se)
     df = float(f["df"][0])
     crit = float(f["crit"][0])
-    if fit_test == "knha":
-        pvalue = float(2 * _dist.t_sf(abs(stat), df))
-    else:
-        pvalue = float(2 * _dist.norm_sf(abs(stat)))
+    pvalue = float(2 * _dist.t_sf(abs(stat), df))  # df = inf for "z": the normal tail
     tau2 = float(f["tau2"][0])
     if fit_method == "EE" or k == 1:
         tau2_ci = (np.nan, np.nan)
