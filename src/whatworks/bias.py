@@ -14,20 +14,13 @@ import pandas as pd
 
 from . import _validation as v
 from .estimators import Batch
+from .influence import _check_fit
 from .model import fit_batch, meta_analyze
 from .regression import fit_mods
 from .results import MetaResult, _fmt, _freeze, _pval, frame_to_html
 
 SIDES = ("left", "right")
 TF_ESTIMATORS = ("L0", "R0", "Q0")
-
-
-def _need(fit: object, k_min: int, what: str) -> MetaResult:
-    if not isinstance(fit, MetaResult):
-        raise ValueError(f"{what} needs a MetaResult (from meta_analyze), got {type(fit).__name__}")
-    if fit.k < k_min:
-        raise ValueError(f"{what} needs at least k = {k_min} effects; the fit has k = {fit.k}")
-    return fit
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ def egger_test(fit: MetaResult) -> EggerResult:
     >>> 0 <= res.pvalue <= 1, res.df
     (True, inf)
     """
-    fit = _need(fit, 3, "egger_test")
+    fit = _check_fit(fit, 3, "egger_test")
     if np.ptp(fit.vi) == 0:
         raise ValueError("egger_test needs sampling variances that differ: all vi are equal")
     X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
@@ -170,7 +163,7 @@ def rank_test(fit: MetaResult) -> RankResult:
     >>> round(res.tau, 4), res.exact
     (0.0714, True)
     """
-    fit = _need(fit, 3, "rank_test")
+    fit = _check_fit(fit, 3, "rank_test")
     w = 1 / fit.vi
     theta = np.sum(w * fit.yi) / np.sum(w)
     ystar = (fit.yi - theta) / np.sqrt(fit.vi - 1 / np.sum(w))
@@ -301,7 +294,7 @@ def trim_and_fill(
     >>> tf.side, tf.k0, tf.fit.k
     ('right', 1, 9)
     """
-    fit = _need(fit, 2, "trim_and_fill")
+    fit = _check_fit(fit, 2, "trim_and_fill")
     estimator = v.check_option("estimator", estimator, TF_ESTIMATORS)
     if side is None:
         X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])

@@ -28,12 +28,16 @@ INFLUENCE_COLUMNS = (
 )  # fmt: skip
 
 
-def _check_fit(fit: object, k_min: int, what: str) -> MetaResult:
+def _check_fit(fit: object, k_min: int, what: str, why: str = "") -> MetaResult:
+    """``fit`` if it is a MetaResult with at least ``k_min`` effects (``why``: the reason, in the message)."""
     if not isinstance(fit, MetaResult):
         raise ValueError(f"{what} needs a MetaResult (from meta_analyze), got {type(fit).__name__}")
     if fit.k < k_min:
-        raise ValueError(f"{what} needs at least k = {k_min} effects (each refit keeps k - 1 >= 2); got k = {fit.k}")
+        raise ValueError(f"{what} needs at least k = {k_min} effects{why}; the fit has k = {fit.k}")
     return fit
+
+
+_REFITS = " (each refit keeps k - 1 >= 2)"
 
 
 def _batch_fit(fit: MetaResult, present: np.ndarray) -> dict[str, np.ndarray]:
@@ -81,7 +85,7 @@ def leave_one_out(fit: MetaResult) -> pd.DataFrame:
     >>> loo.shape, loo["label"].tolist()[0]
     ((5, 12), 'A')
     """
-    fit = _check_fit(fit, 3, "leave_one_out")
+    fit = _check_fit(fit, 3, "leave_one_out", _REFITS)
     present = ~np.eye(fit.k, dtype=bool)
     cols = _summaries(fit, _batch_fit(fit, present))
     return pd.DataFrame({"label": list(fit.labels), **cols})
@@ -212,7 +216,7 @@ def influence(fit: MetaResult) -> InfluenceResult:
     >>> inf.inf.tolist()
     [False, False, False, False, False, True]
     """
-    fit = _check_fit(fit, 3, "influence")
+    fit = _check_fit(fit, 3, "influence", _REFITS)
     k, p = fit.k, 1
     f = _batch_fit(fit, ~np.eye(k, dtype=bool))
     beta_del, vb_del = f["beta"][:, 0], f["vb"][:, 0, 0]
