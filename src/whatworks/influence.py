@@ -17,6 +17,7 @@ import pandas as pd
 from . import _dist
 from .estimators import Batch
 from .model import fit_batch
+from .regression import _two_sided_p
 from .results import MetaResult, _freeze, frame_to_html
 
 #: Columns of :func:`leave_one_out` and :func:`cumulative` (after ``label``).
@@ -52,9 +53,8 @@ def _summaries(fit: MetaResult, f: dict[str, np.ndarray]) -> dict[str, np.ndarra
     est = f["beta"][:, 0]
     se = np.sqrt(f["vb"][:, 0, 0])
     stat = est / se
-    pvalue = 2 * _dist.t_sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * _dist.norm_sf(np.abs(stat))
     return {
-        "estimate": est, "se": se, "stat": stat, "pvalue": pvalue,
+        "estimate": est, "se": se, "stat": stat, "pvalue": _two_sided_p(stat, f["df"], fit.test),
         "ci_low": est - f["crit"] * se, "ci_high": est + f["crit"] * se,
         "q": f["q"], "q_pvalue": f["q_pvalue"], "tau2": f["tau2"], "i2": f["i2"], "h2": f["h2"],
     }  # fmt: skip

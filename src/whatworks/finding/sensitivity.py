@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import _dist
-
 from ..bias import egger_test, trim_and_fill
 from ..estimators import Batch
 from ..model import fit_batch
+from ..regression import _two_sided_p
 from ..results import _fmt, frame_to_html
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
 from .select import MASI_STRATEGIES, primary_frame
@@ -101,7 +100,7 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
     f = fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
     coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
     stat = coef / se
-    pvalue = 2 * _dist.t_sf(np.abs(stat), f["df"]) if fit.test == "knha" else 2 * _dist.norm_sf(np.abs(stat))
+    pvalue = _two_sided_p(stat, f["df"], fit.test)
     is_cmp = fit.X[:, 1] > 0
     out = []
     for i in range(k):
