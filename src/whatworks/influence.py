@@ -41,10 +41,11 @@ def _check_fit(fit: object, k_min: int, what: str, why: str = "") -> MetaResult:
 _REFITS = " (each refit keeps k - 1 >= 2)"
 
 
-def _batch_fit(fit: MetaResult, present: np.ndarray) -> dict[str, np.ndarray]:
-    """Fit every dataset ``present[i]`` of the fit's effects with its method, test and level."""
+def _batch_fit(fit: MetaResult, present: np.ndarray, X: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Fit every dataset ``present[i]`` of the fit's effects (model matrix ``X``, if any) with its method,
+    test and level; ``fit`` may be any result with ``yi``, ``vi``, ``k``, ``method``, ``test`` and ``level``."""
     m = present.shape[0]
-    batch = Batch.make(np.broadcast_to(fit.yi, (m, fit.k)), np.broadcast_to(fit.vi, (m, fit.k)), present=present)
+    batch = Batch.make(np.broadcast_to(fit.yi, (m, fit.k)), np.broadcast_to(fit.vi, (m, fit.k)), present=present, X=X)
     return fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
 
 

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..bias import egger_test, trim_and_fill
-from ..estimators import Batch
-from ..model import fit_batch
+from ..influence import _batch_fit
 from ..regression import _two_sided_p
 from ..results import _fmt, frame_to_html
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
@@ -95,9 +94,7 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     k = fit.k
     label = rows["study"].astype(str) if "study" in rows.columns else pd.Series(rows.index.astype(str))
-    present = 1.0 - np.eye(k)
-    batch = Batch.make(np.broadcast_to(fit.yi, (k, k)), np.broadcast_to(fit.vi, (k, k)), present=present, X=fit.X)
-    f = fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
+    f = _batch_fit(fit, ~np.eye(k, dtype=bool), X=fit.X)
     coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
     stat = coef / se
     pvalue = _two_sided_p(stat, f["df"], fit.test)
