@@ -210,6 +210,14 @@ def coef_difference(fit: object, j: int, *, inference: str, tau2: float, k: int)
                 df=float(df[j] if df.ndim else df), tau2=tau2, k=k, inference=inference)
 
 
+def arm_sizes(rows: pd.DataFrame, strategies: tuple[str, ...]) -> tuple[dict[str, int], dict[str, float]]:
+    """Trials (k) and participants (n; rows without a reported n add nothing) per strategy of ``rows``."""
+    strat = rows["strategy"].astype(str).to_numpy()
+    n_row = total_n(rows)
+    return ({s: int((strat == s).sum()) for s in strategies},
+            {s: float(np.nansum(n_row[strat == s])) for s in strategies})
+
+
 def contrast_row(name: str, reference: str, est: dict | None, k_ref: int, k_cmp: int, n_ref: float, n_cmp: float,
                  delta: float = DELTA, min_k: int = 2) -> dict:
     """One row of :data:`CONTRAST_COLUMNS` with its verdict (``est`` from :func:`coef_difference`)."""
@@ -282,17 +290,14 @@ def strategy_contrasts(
         raise ValueError(f"others must be non-empty and must not contain the reference {reference!r}; got {others}")
     data = frame.loc[frame["strategy"].isin([reference, *others]).fillna(False).to_numpy(dtype=bool)]
     data = data.dropna(subset=["yi", "vi"]).reset_index(drop=True)
-    n_row = total_n(data)
-    strat = data["strategy"].astype(str).to_numpy()
-    k_of = {s: int((strat == s).sum()) for s in (reference, *others)}
-    n_of = {s: float(np.nansum(n_row[strat == s])) for s in (reference, *others)}
+    k_of, n_of = arm_sizes(data, (reference, *others))
     present = [s for s in others if k_of[s] > 0]
 
     model = combined = None
     if k_of[reference] > 0 and present and len(data) > 1 + len(present):
         model = meta_regress(data, FACTOR_FORMULA.format(reference=repr(reference)), method=method, test=test, level=level)
     if k_of[reference] > 0 and present and len(data) > 2:
-        binary = data.assign(_comparison=(strat != reference).astype(float))
+        binary = data.assign(_comparison=(data["strategy"].astype(str) != reference).to_numpy(dtype=float))
         combined = meta_regress(binary, COMBINED_FORMULA, method=method, test=test, level=level)
 
     rows = []

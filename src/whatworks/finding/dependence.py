@@ -16,8 +16,7 @@ import pandas as pd
 from ..multilevel import MultilevelResult, fit_three_level
 from ..robust import robust
 from ..results import _fmt, frame_to_html
-from .contrast import CONTRAST_COLUMNS, ContrastResult, coef_difference, contrast_row, level_name
-from .select import total_n
+from .contrast import CONTRAST_COLUMNS, ContrastResult, arm_sizes, coef_difference, contrast_row, level_name
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,7 @@ def dependence_analysis(contrast: ContrastResult, *, cluster: str = "study_id") 
     ids = rows[cluster].astype(str).to_numpy()
     n_clusters = int(pd.unique(ids).size)
     ref, others = contrast.reference, contrast.others
-    strat = rows["strategy"].astype(str).to_numpy()
-    n_row = total_n(rows)
-    k_of = {s: int((strat == s).sum()) for s in (ref, *others)}
-    n_of = {s: float(np.nansum(n_row[strat == s])) for s in (ref, *others)}
+    k_of, n_of = arm_sizes(rows, (ref, *others))
     notes: list[str] = []
     out = []
 
