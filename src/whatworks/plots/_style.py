@@ -157,6 +157,36 @@ def place_axes(ax: Axes, *, left: float, right: float, bottom: float, top: float
     ax.set_position((left / w, bottom / h, max(w - left - right, 0.1) / w, max(h - bottom - top, 0.1) / h))
 
 
+def table_axes(ax: Axes, xlim: tuple[float, float], y_bottom: float) -> None:
+    """Axes of a plot whose rows are text tables (forest, summary): x limits, rows from ``y_bottom`` up to
+    0.6, only the x axis drawn, transparent background."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(y_bottom, 0.6)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_yticks([])
+    ax.tick_params(axis="x", labelsize=FONT_SIZE)
+    ax.patch.set_alpha(0.0)
+
+
+def axis_texts(ax: Axes, xlabel: str, favours: tuple[str, str] | None, null: float, gid: str | None = None) -> None:
+    """The x label under the axis and, with ``favours``, its two texts left and right of ``null``."""
+    ax.text(0.5, 0, xlabel, transform=below_axes(ax, 19), ha="center", va="top", fontsize=FONT_SIZE)
+    if favours:
+        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+        base = blended_transform_factory(ax.transData, ax.transAxes)
+        for text, dx, ha in ((f"\u2190 {favours[0]}", -4, "right"), (f"{favours[1]} \u2192", 4, "left")):
+            ax.text(null, 0, text, transform=base + ScaledTranslation(dx / 72, -31 / 72, ax.figure.dpi_scale_trans),
+                    ha=ha, va="top", fontsize=FONT_SIZE, color=LINE_COLOUR, gid=gid)
+
+
+def title_above(ax: Axes, title: str, left: float) -> None:
+    """Bold title above the axes, starting ``left`` points left of them (where the text columns begin)."""
+    ax.text(0, 1, title, transform=below_axes(ax, -8, dx=-left), ha="left", va="bottom", fontsize=FONT_SIZE + 2,
+            fontweight="bold")
+
+
 def nice_limits(lo: float, hi: float, null: float | None = 0.0) -> tuple[float, float]:
     """Axis limits covering ``[lo, hi]`` (and ``null``) with a little padding, rounded outward."""
     vals = [v for v in (lo, hi, null) if v is not None and np.isfinite(v)]

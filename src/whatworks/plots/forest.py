@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _style as st
-from ._forest_rows import Row, build_rows, is_subgroup
+from ._forest_rows import Row, build_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -131,14 +131,13 @@ def forest_plot(
         top = 0.15 + (0.3 if title else 0.0)
         ax, _ = st.new_axes(width, top + nrow * st.ROW_HEIGHT + bottom)
         st.place_axes(ax, left=0.15 + left_total / 72, right=right_total / 72 + 0.15, bottom=bottom, top=top)
-    _draw(ax, rows, widths, rwidths, left_total, foot, foot_top, tf, favours, xlim, xlabel, xscale)
+    _draw(ax, rows, widths, right_total, left_total, foot, foot_top, tf, favours, xlim, xlabel, xscale)
     if title:
-        ax.text(0, 1, title, transform=st.below_axes(ax, -8, dx=-left_total), ha="left", va="bottom",
-                fontsize=st.FONT_SIZE + 2, fontweight="bold")
+        st.title_above(ax, title, left_total)
     return ax
 
 
-def _draw(ax: Axes, rows: list[Row], widths: list[float], rwidths: list[float], left_total: float, foot: list[str],
+def _draw(ax: Axes, rows: list[Row], widths: list[float], right_total: float, left_total: float, foot: list[str],
           foot_top: float, tf: Callable, favours: tuple[str, str] | None, xlim: tuple[float, float] | None,
           xlabel: str, xscale: str) -> None:
     from matplotlib.collections import LineCollection
@@ -166,18 +165,11 @@ def _draw(ax: Axes, rows: list[Row], widths: list[float], rwidths: list[float], 
             lo, hi = st.nice_limits(min(vals, default=null), max(vals, default=null), null)
         xlim = (lo, hi)
     xmin, xmax = xlim
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ys[-1] - 0.6, 0.6)
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.set_yticks([])
-    ax.tick_params(axis="x", labelsize=fs)
-    ax.patch.set_alpha(0.0)
+    st.table_axes(ax, (xmin, xmax), ys[-1] - 0.6)
 
     first = next((y for r, y in zip(rows, ys, strict=True) if r.kind != "header"), -1.0)
     ax_w = ax.get_position().width * ax.figure.get_figwidth() * 72  # points; for the header rule only
-    right_end = GAP + rwidths[0] + GAP + rwidths[1]
-    ax.plot([-left_total / ax_w, 1 + right_end / ax_w], [first + 0.5] * 2, color=st.LINE_COLOUR, lw=0.6,
+    ax.plot([-left_total / ax_w, 1 + right_total / ax_w], [first + 0.5] * 2, color=st.LINE_COLOUR, lw=0.6,
             transform=st.offset_points(ax, 0), clip_on=False, gid="forest-rule")
     ax.plot([null, null], [ys[-1] - 0.6, first + 0.5], color=st.GREY, lw=0.8, zorder=1, gid="forest-null")
 
@@ -201,7 +193,7 @@ def _draw(ax: Axes, rows: list[Row], widths: list[float], rwidths: list[float], 
             ax.text(1, y, r.right[0], transform=st.offset_points(ax, GAP), ha="left", va="center",
                     fontsize=fs, fontweight="bold" if bold else "normal", fontstyle=style, clip_on=False)
             if len(r.right) > 1 and r.right[1]:
-                ax.text(1, y, r.right[1], transform=st.offset_points(ax, GAP + rwidths[0] + GAP + rwidths[1]),
+                ax.text(1, y, r.right[1], transform=st.offset_points(ax, right_total),
                         ha="right", va="center", fontsize=fs, fontweight="bold" if bold else "normal",
                         clip_on=False)
 
@@ -235,14 +227,7 @@ def _draw(ax: Axes, rows: list[Row], widths: list[float], rwidths: list[float], 
             _arrows(ax, [(r.lo, r.hi, y)], xmin, xmax, r.colour)
 
     # under the axis: label, favours, heterogeneity
-    ax.text(0.5, 0, xlabel, transform=st.below_axes(ax, 19), ha="center", va="top", fontsize=fs)
-    if favours:
-        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
-
-        base = blended_transform_factory(ax.transData, ax.transAxes)
-        for text, dx, ha in ((f"\u2190 {favours[0]}", -4, "right"), (f"{favours[1]} \u2192", 4, "left")):
-            ax.text(null, 0, text, transform=base + ScaledTranslation(dx / 72, -31 / 72, ax.figure.dpi_scale_trans),
-                    ha=ha, va="top", fontsize=fs, color=st.LINE_COLOUR, gid="forest-favours")
+    st.axis_texts(ax, xlabel, favours, null, gid="forest-favours")
     for i, line in enumerate(foot):
         ax.text(0, 0, line, transform=st.below_axes(ax, foot_top + FOOT_LINE * i, dx=-left_total), ha="left",
                 va="top", fontsize=fs, gid="forest-foot")

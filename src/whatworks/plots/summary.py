@@ -133,13 +133,7 @@ def summary_plot(
     vals = np.concatenate([t[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high", "pi_low", "pi_high")])
     vals = vals[np.isfinite(vals)]
     xmin, xmax = xlim if xlim is not None else st.nice_limits(vals.min(initial=0), vals.max(initial=0), 0.0)
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ys[-1] - 0.6, 0.6)
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.set_yticks([])
-    ax.tick_params(axis="x", labelsize=fs)
-    ax.patch.set_alpha(0.0)
+    st.table_axes(ax, (xmin, xmax), ys[-1] - 0.6)
     ax.plot([0, 0], [ys[-1] - 0.6, 0.5], color=st.GREY, lw=0.8, zorder=1, gid="summary-null")
 
     header = ((0, heads[0], "left", -lw), (1, heads[1], "left", GAP), (1, heads[2], "right", right_total))
@@ -158,17 +152,9 @@ def summary_plot(
         for x, text, ha, dx in ((0, lt, "left", -lw), (1, rt, "left", GAP), (1, kt, "right", right_total)):
             ax.text(x, y, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, clip_on=False)
 
-    ax.text(0.5, 0, xlabel, transform=st.below_axes(ax, 19), ha="center", va="top", fontsize=fs)
-    if favours:
-        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
-
-        base = blended_transform_factory(ax.transData, ax.transAxes)
-        for text, dx, ha in ((f"\u2190 {favours[0]}", -4, "right"), (f"{favours[1]} \u2192", 4, "left")):
-            ax.text(0, 0, text, transform=base + ScaledTranslation(dx / 72, -31 / 72, ax.figure.dpi_scale_trans),
-                    ha=ha, va="top", fontsize=fs, color=st.LINE_COLOUR)
+    st.axis_texts(ax, xlabel, favours, 0.0)
     ax.text(0, 0, f"Thick line: {pct} confidence interval; thin line: {pct} prediction interval.",
             transform=st.below_axes(ax, 45, dx=-lw), ha="left", va="top", fontsize=fs - 0.5, color=st.LINE_COLOUR)
     if title:
-        ax.text(0, 1, title, transform=st.below_axes(ax, -8, dx=-lw), ha="left", va="bottom", fontsize=fs + 2,
-                fontweight="bold")
+        st.title_above(ax, title, lw)
     return ax
