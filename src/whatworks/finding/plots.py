@@ -40,6 +40,25 @@ def _label(r: pd.Series) -> str:
     return f"{r['source']}{k}: {analysis}"
 
 
+def _new_axes(labels: list[str], plot_width: float, height: float, *, bottom: float, title: str | None) -> Axes:
+    """A new figure whose left margin fits the longest y tick label; ``plot_width`` inches of axes."""
+    left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
+    ax, _ = st.new_axes(left + plot_width, height)
+    st.place_axes(ax, left=left, right=0.2, bottom=bottom, top=0.3 if title else 0.1)
+    return ax
+
+
+def _finish(ax: Axes, title: str | None) -> Axes:
+    """The common finish: small tick labels, no y ticks, only the bottom spine, the title left."""
+    ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=st.FONT_SIZE + 2, loc="left")
+    return ax
+
+
 def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Dot and CI per source, grouped by strategy: our estimate (filled, strategy colour) above the
     published ones (grey; an open marker when the source printed no CI).
@@ -70,9 +89,7 @@ def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, tit
     rows = _rows(comparison.table)
     labels = [st.pretty(s) if r is None else _label(r) for s, r in rows]
     if ax is None:
-        left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
-        ax, _ = st.new_axes(left + 4.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT)
-        st.place_axes(ax, left=left, right=0.2, bottom=0.55, top=0.3 if title else 0.1)
+        ax = _new_axes(labels, 4.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT, bottom=0.55, title=title)
     for i, (s, r) in enumerate(rows):
         y = -i
         if r is None:
@@ -91,13 +108,7 @@ def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, tit
             tick.set_fontweight("bold")
     ax.set_ylim(-len(rows) + 0.4, 0.6)
     ax.set_xlabel("Hedges' g (or d); negative = less lonely", fontsize=st.FONT_SIZE)
-    ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
-    ax.tick_params(axis="y", length=0)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    if title:
-        ax.set_title(title, fontsize=st.FONT_SIZE + 2, loc="left")
-    return ax
+    return _finish(ax, title)
 
 
 def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: str | None = None,
@@ -132,9 +143,7 @@ def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: st
     labels = [f"vs {'all three combined' if r.comparison == combined else st.pretty(r.comparison)} "
               f"({r.inference}; k = {r.k_reference} vs {r.k_comparison}): {r.verdict}" for r in table.itertuples()]
     if ax is None:
-        left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
-        ax, _ = st.new_axes(left + 3.6, 1.0 + max(len(table), 1) * 0.3)
-        st.place_axes(ax, left=left, right=0.2, bottom=0.75, top=0.3 if title else 0.1)
+        ax = _new_axes(labels, 3.6, 1.0 + max(len(table), 1) * 0.3, bottom=0.75, title=title)
     ax.axvspan(-contrast.delta, contrast.delta, color="#EEEEEE", zorder=0)
     ax.axvline(0.0, color=st.LINE_COLOUR, lw=0.8, ls=":")
     for i, r in enumerate(table.itertuples()):
@@ -146,10 +155,4 @@ def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: st
     ref = st.pretty(contrast.reference)
     ax.set_xlabel(f"Difference in g: {ref} minus comparison\n(negative = {ref} reduces loneliness more)",
                   fontsize=st.FONT_SIZE)
-    ax.tick_params(axis="x", labelsize=st.FONT_SIZE)
-    ax.tick_params(axis="y", length=0)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    if title:
-        ax.set_title(title, fontsize=st.FONT_SIZE + 2, loc="left")
-    return ax
+    return _finish(ax, title)
