@@ -43,8 +43,8 @@ class StrategyPooling:
     ----------
     fits : mapping of strategy -> MetaResult
         One fit per strategy present (k = 1: the single trial's own estimate, see ``notes``).
-    n : mapping of strategy -> float
-        Total participants of the strategy's rows (NaN when a row lacks n; see ``n_missing``).
+    n : mapping of strategy -> int
+        Total participants of the strategy's rows that report n (see ``n_missing`` for the others).
     n_missing : mapping of strategy -> int
         Rows whose n is not reported.
     subgroups : SubgroupResult
@@ -54,7 +54,7 @@ class StrategyPooling:
     """
 
     fits: Mapping[str, MetaResult]
-    n: Mapping[str, float]
+    n: Mapping[str, int]
     n_missing: Mapping[str, int]
     subgroups: SubgroupResult | None = field(default=None, repr=False)
     method: str = "REML"
@@ -65,7 +65,7 @@ class StrategyPooling:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per strategy (columns :data:`POOLING_COLUMNS`)."""
+        """One row per strategy (columns :data:`POOLING_COLUMNS`; counts ``k`` and ``n`` as integers)."""
         rows = []
         for s, fit in self.fits.items():
             notes = list(fit.notes)
@@ -75,7 +75,7 @@ class StrategyPooling:
                 notes = ["k = 1: the single trial's own estimate (z interval), not a pooled one"]
             row = {c: getattr(fit, c) for c in POOLING_COLUMNS if c not in ("strategy", "n", "note")}
             rows.append({**row, "strategy": s, "n": self.n[s], "note": "; ".join(notes)})
-        return pd.DataFrame(rows, columns=list(POOLING_COLUMNS))
+        return pd.DataFrame(rows, columns=list(POOLING_COLUMNS)).astype({"k": "Int64", "n": "Int64"})
 
     def summary(self) -> str:
         """Plain-text table, one line per strategy."""
@@ -147,7 +147,7 @@ def pool_strategies(
         sub = data.loc[mask]
         fits[s] = meta_analyze(sub["yi"].to_numpy(float), sub["vi"].to_numpy(float), method=method, test=test,
                                level=level, labels=list(labels[mask]))
-        n[s] = float(np.nansum(n_row[mask]))
+        n[s] = int(np.nansum(n_row[mask]))
         n_missing[s] = int(np.isnan(n_row[mask]).sum())
     subgroups = None
     if len(fits) >= 2:
