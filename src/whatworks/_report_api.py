@@ -118,10 +118,15 @@ def html_table(frame: pd.DataFrame, digits: int = 2,
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _row_n(rows: pd.DataFrame) -> pd.Series:
+    """Analysed n of each row: the arm ns summed, else ``n_total`` (Float64, missing when neither is reported)."""
+    arms = rows["n_treatment"].astype("Float64") + rows["n_control"].astype("Float64")
+    return arms.fillna(rows["n_total"].astype("Float64"))
+
+
 def participants(rows: pd.DataFrame) -> tuple[float, int]:
     """Total analysed n of ``rows`` (arm ns, else ``n_total``) and how many rows have no n at all."""
-    arms = rows["n_treatment"].astype("Float64") + rows["n_control"].astype("Float64")
-    n = arms.fillna(rows["n_total"].astype("Float64"))
+    n = _row_n(rows)
     known = n.notna()
     return (float(n[known].sum()) if known.any() else np.nan), int((~known).sum())
 
@@ -138,8 +143,7 @@ def result_row(analysis: str, subgroup: str, fit: object, rows: pd.DataFrame | N
 
 def row_columns(rows: pd.DataFrame) -> pd.DataFrame:
     """Extra forest-plot columns for effect rows: n, year, control."""
-    arms = rows["n_treatment"].astype("Float64") + rows["n_control"].astype("Float64")
-    n = arms.fillna(rows["n_total"].astype("Float64"))
+    n = _row_n(rows)
     return pd.DataFrame({"n": n.astype(object).where(n.notna(), None).to_numpy(),
                          "Year": rows["year"].astype(object).to_numpy(),
                          "Control": [st.pretty(c) for c in rows["control"]]})
