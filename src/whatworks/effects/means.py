@@ -199,6 +199,13 @@ def smd_from_f(f: ArrayLike, n1: ArrayLike, n2: ArrayLike, *, sign: ArrayLike) -
     return _smd_from_d(t * np.sqrt(1 / n1 + 1 / n2), n1, n2, correct=True)
 
 
+def _smc_from_d(d: np.ndarray, n: np.ndarray, v0: np.ndarray, *, correct: bool) -> EffectSize:
+    """A standardised mean change from the uncorrected one: ``yi = J(n-1) d`` (or ``d``) and
+    ``vi = v0 + yi**2/(2n)``, ``v0`` being the measure's first variance term (escalc ``vtype="LS"``)."""
+    yi = hedges_correction(n - 1) * d if correct else d
+    return _es(yi, v0 + yi**2 / (2 * n))
+
+
 def _check_change_inputs(n: np.ndarray, r: np.ndarray, correct: bool) -> None:
     if correct:
         _check_at_least("n", n, 3, "Hedges' correction needs n - 1 > 1")
@@ -267,9 +274,7 @@ def smcc(
         var_change <= 1e-12 * (sd_post**2 + sd_pre**2),
         "sd_post, sd_pre and r imply a zero SD of the change scores (r = 1 with equal SDs)",
     )
-    d = (m_post - m_pre) / np.sqrt(var_change)
-    yi = hedges_correction(n - 1) * d if correct else d
-    return _es(yi, 1 / n + yi**2 / (2 * n))
+    return _smc_from_d((m_post - m_pre) / np.sqrt(var_change), n, 1 / n, correct=correct)
 
 
 def smcr(
@@ -323,6 +328,4 @@ def smcr(
     m_post, m_pre, sd_pre, n, r = _arrays(m_post=m_post, m_pre=m_pre, sd_pre=sd_pre, n=n, r=r)
     check_positive("sd_pre", sd_pre)
     _check_change_inputs(n, r, correct)
-    d = (m_post - m_pre) / sd_pre
-    yi = hedges_correction(n - 1) * d if correct else d
-    return _es(yi, 2 * (1 - r) / n + yi**2 / (2 * n))
+    return _smc_from_d((m_post - m_pre) / sd_pre, n, 2 * (1 - r) / n, correct=correct)
