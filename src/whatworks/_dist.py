@@ -54,3 +54,10 @@ def chi2_ppf(p, df):
 def f_sf(x, dfn, dfd):
     """``stats.f.sf``."""
     return special.fdtrc(dfn, dfd, x)
+
+
+def two_sided_p(stat, df, test: str):
+    """Two-sided p-value of a z (``test="z"``) or a t statistic on ``df`` (``test="knha"``)."""
+    if test == "knha":
+        return 2 * t_sf(np.abs(stat), df)
+    return 2 * norm_sf(np.abs(stat))

@@ -17,7 +17,6 @@ import pandas as pd
 from . import _dist
 from .estimators import Batch
 from .model import fit_batch
-from .regression import _two_sided_p
 from .results import MetaResult, _freeze, frame_to_html
 
 #: Columns of :func:`leave_one_out` and :func:`cumulative` (after ``label``).
@@ -55,7 +54,7 @@ def _summaries(fit: MetaResult, f: dict[str, np.ndarray]) -> dict[str, np.ndarra
     se = np.sqrt(f["vb"][:, 0, 0])
     stat = est / se
     return {
-        "estimate": est, "se": se, "stat": stat, "pvalue": _two_sided_p(stat, f["df"], fit.test),
+        "estimate": est, "se": se, "stat": stat, "pvalue": _dist.two_sided_p(stat, f["df"], fit.test),
         "ci_low": est - f["crit"] * se, "ci_high": est + f["crit"] * se,
         "q": f["q"], "q_pvalue": f["q_pvalue"], "tau2": f["tau2"], "i2": f["i2"], "h2": f["h2"],
     }  # fmt: skip

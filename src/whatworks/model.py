@@ -206,7 +206,7 @@ def meta_analyze(
         stat = float(np.float64(estimate) / se)
     df = float(f["df"][0])
     crit = float(f["crit"][0])
-    pvalue = float(2 * _dist.t_sf(abs(stat), df))  # df = inf for "z": the normal tail
+    pvalue = float(_dist.two_sided_p(stat, df, fit_test))
     tau2 = float(f["tau2"][0])
     if fit_method == "EE" or k == 1:
         tau2_ci = (np.nan, np.nan)

@@ -28,13 +28,6 @@ if TYPE_CHECKING:  # meta_regress(cluster=...) returns the three-level model's r
 COEF_COLUMNS = ("term", "coef", "se", "stat", "pvalue", "ci_low", "ci_high")
 
 
-def _two_sided_p(stat: np.ndarray | float, df: np.ndarray | float, test: str) -> np.ndarray:
-    """Two-sided p-value of a z (``test="z"``) or t on ``df`` (``test="knha"``) statistic."""
-    if test == "knha":
-        return 2 * _dist.t_sf(np.abs(stat), df)
-    return 2 * _dist.norm_sf(np.abs(stat))
-
-
 def fit_mods(
     yi: np.ndarray,
     vi: np.ndarray,
@@ -60,7 +53,7 @@ def fit_mods(
     with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 only for degenerate knha data
         stat = beta / se
     df = float(f["df"][0])
-    pvalue = _two_sided_p(stat, df, test)
+    pvalue = _dist.two_sided_p(stat, df, test)
     crit = float(f["crit"][0])
 
     # omnibus test of the moderators: every coefficient but the intercept (all of them without one,

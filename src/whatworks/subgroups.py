@@ -17,11 +17,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import _dist
 from . import _validation as v
 from ._frames import check_frame
 from .estimators import METHODS, Batch
 from .model import TESTS, check_effects, fit_batch, meta_analyze
-from .regression import RegressionResult, _two_sided_p, fit_mods
+from .regression import RegressionResult, fit_mods
 from .results import MetaResult, _fmt, _pval, frame_to_html
 
 TAU2_MODES = ("separate", "common")
@@ -318,7 +319,7 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
         half_pi = crit * np.sqrt(se[j] ** 2 + model.tau2)
         fits[lev] = MetaResult(
             k=int(sel.sum()), estimate=float(est[j]), se=float(se[j]), stat=float(est[j] / se[j]),
-            pvalue=float(_two_sided_p(est[j] / se[j], model.df, test)), ci_low=float(est[j] - crit * se[j]),
+            pvalue=float(_dist.two_sided_p(est[j] / se[j], model.df, test)), ci_low=float(est[j] - crit * se[j]),
             ci_high=float(est[j] + crit * se[j]), tau2=model.tau2, se_tau2=model.se_tau2,
             tau2_ci_low=model.tau2_ci_low, tau2_ci_high=model.tau2_ci_high, i2=np.nan, h2=np.nan,
             q=float(within["q"][j]) if within["q_df"][j] > 0 else 0.0, q_df=int(within["q_df"][j]),

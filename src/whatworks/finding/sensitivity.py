@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import _dist
 from ..bias import egger_test, trim_and_fill
 from ..influence import _batch_fit
-from ..regression import _two_sided_p
 from ..results import _fmt, frame_to_html
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
 from .select import MASI_STRATEGIES, primary_frame
@@ -97,7 +97,7 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
     f = _batch_fit(fit, ~np.eye(k, dtype=bool), X=fit.X)
     coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
     stat = coef / se
-    pvalue = _two_sided_p(stat, f["df"], fit.test)
+    pvalue = _dist.two_sided_p(stat, f["df"], fit.test)
     is_cmp = fit.X[:, 1] > 0
     out = []
     for i in range(k):
