@@ -140,21 +140,23 @@ def pool_strategies(
     if data.empty:
         raise ValueError("no rows with strategy, yi and vi: nothing to pool")
     labels = data[label].astype(str) if label in data.columns else pd.Series(data.index.astype(str), index=data.index)
+    subgroups = None
+    if data["strategy"].nunique() >= 2:
+        try:
+            subgroups = by_subgroup(data.assign(_label=labels.to_numpy()), "strategy", method=method, test=test,
+                                    tau2="separate", level=level, label="_label")
+        except ValueError:  # fewer than two strategies with k >= 2: no subgroup comparison possible
+            subgroups = None
+    fitted = subgroups.groups if subgroups is not None else {}
     n_row = total_n(data)
     fits, n, n_missing = {}, {}, {}
     for s in order_strategies(data["strategy"]):
         mask = (data["strategy"] == s).to_numpy(dtype=bool)
-        sub = data.loc[mask]
-        fits[s] = meta_analyze(sub["yi"].to_numpy(float), sub["vi"].to_numpy(float), method=method, test=test,
-                               level=level, labels=list(labels[mask]))
+        fits[s] = fitted.get(s)
+        if fits[s] is None:  # not fitted as a subgroup (e.g. a single trial): its own meta-analysis
+            sub = data.loc[mask]
+            fits[s] = meta_analyze(sub["yi"].to_numpy(float), sub["vi"].to_numpy(float), method=method, test=test,
+                                   level=level, labels=list(labels[mask]))
         n[s] = int(np.nansum(n_row[mask]))
         n_missing[s] = int(np.isnan(n_row[mask]).sum())
-    subgroups = None
-    if len(fits) >= 2:
-        with_label = data.assign(_label=labels.to_numpy())
-        try:
-            subgroups = by_subgroup(with_label, "strategy", method=method, test=test, tau2="separate", level=level,
-                                    label="_label")
-        except ValueError:  # fewer than two strategies with k >= 2: no subgroup comparison possible
-            subgroups = None
     return StrategyPooling(fits=fits, n=n, n_missing=n_missing, subgroups=subgroups, method=method, test=test)
