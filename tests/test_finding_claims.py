@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from whatworks.finding import CLAIM_COLUMNS, claims_table, pool_strategies, strategy_contrasts
+from whatworks.finding import CLAIM_COLUMNS, claims_table, strategy_contrasts
 from whatworks.finding.claims import matches
 
 
@@ -26,7 +26,7 @@ def _frame():
 
 def test_claims_table_columns_and_ids():
     f = _frame()
-    tab = claims_table(f, strategy_contrasts(f, others=("social_support", "social_access")), pool_strategies(f)).to_frame()
+    tab = claims_table(f, strategy_contrasts(f, others=("social_support", "social_access"))).to_frame()
     assert tuple(tab.columns) == CLAIM_COLUMNS
     assert tab["claim_id"].tolist() == ["C1", "C2", "C3", "C4", "C5"]
     assert set(tab["verdict"]) <= {"supported", "not supported", "inconclusive", "cannot be tested"}
@@ -34,8 +34,8 @@ def test_claims_table_columns_and_ids():
 
 def test_claims_verdicts_follow_the_numbers():
     f = _frame()
-    tab = claims_table(f, strategy_contrasts(f, others=("social_support", "social_access")),
-                       pool_strategies(f)).to_frame().set_index("claim_id")
+    tab = claims_table(f, strategy_contrasts(f, others=("social_support", "social_access"))).to_frame().set_index(
+        "claim_id")
     assert tab.loc["C1", "verdict"] == "supported"  # social_cognition clearly below support/access
     assert tab.loc["C1", "estimate"] < 0 and tab.loc["C1", "ci_high"] < 0
     assert tab.loc["C2", "k"] == 3 and tab.loc["C2", "verdict"] == "supported"  # the CBM subset, from labels

@@ -19,7 +19,6 @@ from ..results import frame_to_html
 from .contrast import ContrastResult, effect_verdict
 from .grading import THRESHOLDS, grade, largest_trial_significant
 from .select import total_n
-from .strategies import StrategyPooling
 
 #: Columns of ``claims.csv``.
 CLAIM_COLUMNS = ("claim_id", "claim", "analysis", "k", "n", "estimate", "ci_low", "ci_high", "pvalue", "verdict",
@@ -124,7 +123,6 @@ def _other_metrics(reviews: pd.DataFrame | None, strategy: str, *, method: str, 
 def claims_table(
     frame: pd.DataFrame,
     contrast: ContrastResult,
-    pooling: StrategyPooling,
     *,
     reviews: pd.DataFrame | None = None,
     method: str = "REML",
@@ -138,8 +136,6 @@ def claims_table(
         The primary rows.
     contrast : ContrastResult
         The strategy contrast (C1 is its combined row).
-    pooling : StrategyPooling
-        Per-strategy fits (C3 uses mindfulness_acceptance).
     reviews : pandas.DataFrame, optional
         All loaded rows, to name non-poolable matches and results on other metrics in the notes.
     method, test : str
@@ -152,9 +148,9 @@ def claims_table(
     Examples
     --------
     >>> from whatworks.data import load_reviews
-    >>> from whatworks.finding import primary_frame, pool_strategies, strategy_contrasts
+    >>> from whatworks.finding import primary_frame, strategy_contrasts
     >>> prim = primary_frame(load_reviews())
-    >>> tab = claims_table(prim, strategy_contrasts(prim), pool_strategies(prim)).to_frame()
+    >>> tab = claims_table(prim, strategy_contrasts(prim)).to_frame()
     >>> tab["claim_id"].tolist()
     ['C1', 'C2', 'C3', 'C4', 'C5']
     """

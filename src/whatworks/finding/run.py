@@ -128,9 +128,9 @@ def run_finding(
     pooling = pool_strategies(primary, method=method, test=test)
     contrast = strategy_contrasts(primary, reference=reference, others=others, method=method, test=test, delta=delta)
     dependence = dependence_analysis(contrast)
-    sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, dependence=dependence.table,
+    sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
                                        reference=reference, others=others, method=method, test=test, delta=delta)
-    claims = claims_table(primary, contrast, pooling, reviews=frame, method=method, test=test)
+    claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)

@@ -142,6 +142,7 @@ def sensitivity_analyses(
     *,
     reviews: pd.DataFrame | None = None,
     pooling: StrategyPooling | None = None,
+    contrast: ContrastResult | None = None,
     dependence: pd.DataFrame | None = None,
     reference: str = "social_cognition",
     others: tuple[str, ...] = MASI_STRATEGIES[1:],
@@ -160,6 +161,8 @@ def sensitivity_analyses(
         the design row says it was not run.
     pooling : StrategyPooling, optional
         Per-strategy fits for the small-study-effect rows (computed from ``frame`` if absent).
+    contrast : ContrastResult, optional
+        The primary contrast with these options (computed from ``frame`` if absent).
     dependence : pandas.DataFrame, optional
         The table of :func:`whatworks.finding.dependence_analysis`; its combined rows are added.
     reference, others, method, test, delta
@@ -184,16 +187,16 @@ def sensitivity_analyses(
     kw = dict(reference=reference, others=others, delta=delta)
     rows: list[dict] = []
 
-    def contrast(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
+    def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
         return lambda: strategy_contrasts(data, method=m, test=t, **kw)
 
-    primary = strategy_contrasts(frame, method=method, test=test, **kw)
+    primary = contrast if contrast is not None else strategy_contrasts(frame, method=method, test=test, **kw)
     rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
     for m in ("DL", "PM", "REML"):
         if m != method:
-            rows.append(_combined_row("estimator", f"{m}, {test}", contrast(frame, m)))
+            rows.append(_combined_row("estimator", f"{m}, {test}", refit(frame, m)))
     rows.append(_combined_row("inference", f"{method}, z (no Knapp-Hartung)" if test == "knha" else f"{method}, knha",
-                              contrast(frame, method, "z" if test == "knha" else "knha")))
+                              refit(frame, method, "z" if test == "knha" else "knha")))
     if dependence is not None:
         name = " + ".join(others)
         for r in dependence[dependence["comparison"] == name].itertuples():
@@ -205,15 +208,15 @@ def sensitivity_analyses(
     control = frame["control"].astype("string") if "control" in frame.columns else pd.Series(pd.NA, index=frame.index)
     passive = control.isin(PASSIVE_CONTROLS).fillna(False).to_numpy(dtype=bool)
     rows.append(_combined_row("control", "passive controls only (" + ", ".join(PASSIVE_CONTROLS) + ")",
-                              contrast(_subset(frame, passive))))
+                              refit(_subset(frame, passive))))
     rows.append(_combined_row("control", "active or attention controls excluded (unknown kept)",
-                              contrast(_subset(frame, ~control.isin(("active", "attention")).fillna(False)))))
+                              refit(_subset(frame, ~control.isin(("active", "attention")).fillna(False)))))
     if "borderline" in frame.columns:
         rows.append(_combined_row("borderline", "borderline-coded trials excluded",
-                                  contrast(_subset(frame, ~frame["borderline"].fillna(False).astype(bool)))))
+                                  refit(_subset(frame, ~frame["borderline"].fillna(False).astype(bool)))))
     if "hand" in frame.columns:
         rows.append(_combined_row("second-hand numbers", "first-hand rows only",
-                                  contrast(_subset(frame, (frame["hand"] == "first").fillna(False)))))
+                                  refit(_subset(frame, (frame["hand"] == "first").fillna(False)))))
 
     loo = _leave_one_out(primary)
     fitted = loo.dropna(subset=["difference"])
@@ -233,7 +236,7 @@ def sensitivity_analyses(
         nonrand = primary_frame(reviews, design="non_randomised")
         if len(nonrand):
             both = pd.concat([frame, nonrand], ignore_index=True)
-            rows.append(_combined_row("design", "RCTs plus non-randomised comparisons", contrast(both),
+            rows.append(_combined_row("design", "RCTs plus non-randomised comparisons", refit(both),
                                       note=f"{len(nonrand)} non-randomised row(s) added"))
         else:
             rows.append(dict(analysis="design", setting="RCTs plus non-randomised comparisons",
@@ -246,7 +249,7 @@ def sensitivity_analyses(
         age = frame["age_band"].astype("string")
         for setting, bands in (("older adults only", ("older_adults",)),
                                ("adults under older age only (adults, young adults)", ("adults", "young_adults"))):
-            rows.append(_combined_row("age band", setting, contrast(_subset(frame, age.isin(bands).fillna(False)))))
+            rows.append(_combined_row("age band", setting, refit(_subset(frame, age.isin(bands).fillna(False)))))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
     rows += _bias_rows(pooling, (reference, *others))
