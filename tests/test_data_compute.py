@@ -85,3 +85,8 @@ def test_undeclared_metric_and_missing_sign_give_reasons():
 def test_impossible_numbers_are_errors_not_exceptions():
     (c,) = compute_effects([(1, _row(m_t=1e308, m_c=-1e308, sd_t=1e-308, sd_c=1e-308))], "SMD")
     assert c.yi is None and c.error
+
+
+def test_undirected_with_unknown_direction_gives_no_effect():
+    (c,) = compute_effects([(1, _row(sign_convention="undirected", favours="unknown"))], "SMD")
+    assert c.yi is None and "does not say which arm" in c.reason

@@ -79,8 +79,8 @@ def _one(row: Row, metric: str | None) -> Computed:
     sign = row.get("sign_convention")
     if sign is None:
         return Computed(reason="sign convention missing")
-    if sign == "undirected" and row.get("favours") is None:
-        return Computed(reason="undirected statistic without favours")
+    if sign == "undirected" and row.get("favours") in (None, "unknown"):
+        return Computed(reason="undirected statistic and the source does not say which arm was less lonely")
     try:
         with np.errstate(all="ignore"):
             yi, vi, note = _raw(str(st), metric, row)

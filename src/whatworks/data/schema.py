@@ -33,7 +33,7 @@ DELIVERY_MODES = ("online", "in_person", "phone", "mixed", "unknown")
 CONTROLS = ("waitlist", "usual_care", "no_treatment", "active", "attention", "none", "unknown")
 STAT_TYPES = ("means_post", "means_prepost", "d", "g", "t", "f", "md_ci", "or_ci", "smcc_diff", "other")
 SIGN_CONVENTIONS = ("higher_lonelier", "higher_less_lonely", "undirected")
-FAVOURS = ("treatment", "control")
+FAVOURS = ("treatment", "control", "unknown")
 HANDS = ("first", "second")
 REVIEW_KINDS = ("review", "living")
 REVIEW_METRICS = ("SMD", "SMCC_diff", "MD")
@@ -125,7 +125,8 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     _c("p_value", "float", "p value, in (0, 1]"),
     # sign
     _c("sign_convention", "vocab", "the sign convention as reported", req=True, vocab=SIGN_CONVENTIONS),
-    _c("favours", "vocab", "which arm was less lonely (required when undirected)", vocab=FAVOURS),
+    _c("favours", "vocab", "which arm was less lonely (required when undirected; unknown when the source does not say)",
+       vocab=FAVOURS),
     # provenance and use
     _c("source_url", "url", "URL where the numbers can be read", req=True, nonempty=True),
     _c("locator", "str", "where in it: abstract, Table 3, ...", req=True, nonempty=True),

@@ -294,7 +294,8 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
             bad("sign_convention", "missing sign convention: say how the source's sign reads "
                 "(higher_lonelier, higher_less_lonely or undirected)")
         if row["sign_convention"] == "undirected" and row["favours"] is None:
-            bad("favours", "undirected statistics need favours (treatment or control, as the source says)")
+            bad("favours", "undirected statistics need favours (treatment or control, as the source says, "
+                "or unknown when it does not)")
         if row["exclude"] and not row["exclude_reason"]:
             bad("exclude_reason", "exclude is true but exclude_reason is empty")
         if row["hand"] == "second" and not row["secondary_source"]:
@@ -349,7 +350,7 @@ def _check_computed(label: str, rows: list[tuple[int, Row]], computed: list[Comp
             out.append(Problem(label, r, "stat_type", f"extreme effect: {c.metric} = {c.yi:.3f} "
                                f"(|yi| > {S.EXTREME_EFFECT:g}); check the numbers against the source",
                                "warning"))
-        if c.yi is not None and row["favours"] is not None and row["sign_convention"] != "undirected":
+        if c.yi is not None and row["favours"] in ("treatment", "control") and row["sign_convention"] != "undirected":
             if (c.yi < 0) != (row["favours"] == "treatment") and c.yi != 0:
                 out.append(Problem(label, r, "favours", f"favours {row['favours']} contradicts the normalised "
                                    f"effect {c.yi:.3f} (negative = treatment less lonely)", "warning"))
