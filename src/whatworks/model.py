@@ -9,7 +9,7 @@ bootstrap, permutation), so there is a single fit path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -114,6 +114,32 @@ def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.nda
     lo, _ = solve_q(batch, _dist.chi2_ppf(1 - alpha / 2, df))
     hi, _ = solve_q(batch, _dist.chi2_ppf(alpha / 2, df))
     return lo, hi
+
+
+@overload
+def meta_analyze(
+    yi: Sequence[float] | np.ndarray,
+    vi: Sequence[float] | np.ndarray,
+    *,
+    method: str = ...,
+    test: str = ...,
+    level: float = ...,
+    labels: Sequence[str] | None = ...,
+    cluster: None = ...,
+) -> MetaResult: ...
+
+
+@overload
+def meta_analyze(
+    yi: Sequence[float] | np.ndarray,
+    vi: Sequence[float] | np.ndarray,
+    *,
+    method: str = ...,
+    test: str = ...,
+    level: float = ...,
+    labels: Sequence[str] | None = ...,
+    cluster: Sequence[object] | np.ndarray,
+) -> MultilevelResult: ...
 
 
 def meta_analyze(

@@ -9,7 +9,7 @@ residual heterogeneity; R² is metafor's default (``r2def="1"``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -278,6 +278,34 @@ class RegressionResult:
 
     def _repr_html_(self) -> str:
         return frame_to_html(self.to_frame(), self._title())
+
+
+@overload
+def meta_regress(
+    frame: pd.DataFrame,
+    mods: str,
+    *,
+    yi: str = ...,
+    vi: str = ...,
+    method: str = ...,
+    test: str = ...,
+    level: float = ...,
+    cluster: None = ...,
+) -> RegressionResult: ...
+
+
+@overload
+def meta_regress(
+    frame: pd.DataFrame,
+    mods: str,
+    *,
+    yi: str = ...,
+    vi: str = ...,
+    method: str = ...,
+    test: str = ...,
+    level: float = ...,
+    cluster: str,
+) -> MultilevelResult: ...
 
 
 def meta_regress(
