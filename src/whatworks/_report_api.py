@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,8 @@ from .plots import _style as st
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
+
+    from .results import MetaResult
 
 #: Columns of ``results.csv``, one row per analysis x subgroup.
 RESULT_COLUMNS = (
@@ -106,7 +108,8 @@ def html_table(frame: pd.DataFrame, digits: int = 2,
         if formats and col in formats:
             return formats[col](x)
         if col in ("pvalue", "q_pvalue", "p_value"):
-            return "<0.001" if float(x) < 0.001 else f"{float(x):.3f}"
+            p = float(cast(SupportsFloat, x))  # p-value columns are numeric
+            return "<0.001" if p < 0.001 else f"{p:.3f}"
         if isinstance(x, (float, np.floating)):
             return f"{x:.{digits}f}"
         return str(x)
@@ -131,7 +134,7 @@ def participants(rows: pd.DataFrame) -> tuple[float, int]:
     return (float(n[known].sum()) if known.any() else np.nan), int((~known).sum())
 
 
-def result_row(analysis: str, subgroup: str, fit: object, rows: pd.DataFrame | None = None) -> dict[str, object]:
+def result_row(analysis: str, subgroup: str, fit: MetaResult, rows: pd.DataFrame | None = None) -> dict[str, object]:
     """One ``results.csv`` row from a MetaResult (``rows``: the effects it pooled, for n)."""
     n, n_unknown = participants(rows) if rows is not None else (np.nan, fit.k)
     out = {"analysis": analysis, "subgroup": subgroup, "n": n, "n_unknown": n_unknown}
@@ -149,7 +152,7 @@ def row_columns(rows: pd.DataFrame) -> pd.DataFrame:
                          "Control": [st.pretty(c) for c in rows["control"]]})
 
 
-def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> object:
+def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> MetaResult:
     """Random-effects fit of effect rows (labels: the source's study label)."""
     return meta_analyze(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=options.method,
                         test=options.test, level=options.level, labels=[str(s) for s in rows["study"]])

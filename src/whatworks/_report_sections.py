@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -29,6 +30,10 @@ from ._report_api import (
 from .plots import _style as st
 from .plots import forest_plot, funnel_plot, summary_plot, summary_table
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._report_api import ReportOptions
+    from .results import MetaResult
+
 ESTIMATORS = {
     "REML": "restricted maximum-likelihood estimator (Viechtbauer, 2005)",
     "ML": "maximum-likelihood estimator",
@@ -42,7 +47,8 @@ ESTIMATORS = {
 }
 
 
-def _funnel(ctx: ReportContext, fit: object, name: str, what: str, xlabel: str) -> tuple[ReportFigure, dict]:
+def _funnel(ctx: ReportContext, fit: MetaResult, name: str, what: str,
+            xlabel: str) -> tuple[ReportFigure, dict[str, object]]:
     """Funnel with trim-and-fill, and Egger's test; a figure and a row of the bias table."""
     from .bias import egger_test, trim_and_fill
 
@@ -55,7 +61,7 @@ def _funnel(ctx: ReportContext, fit: object, name: str, what: str, xlabel: str) 
            "limit estimate": st.interval(eg.limit_estimate, eg.ci_low, eg.ci_high),
            "trim and fill k0": f"{tf.k0} ({tf.side})",
            "adjusted estimate": st.interval(tf.fit.estimate, tf.fit.ci_low, tf.fit.ci_high)}
-    return ReportFigure(name, ax.figure, caption), row
+    return ReportFigure(name, st.figure_of(ax), caption), row
 
 
 def section_strategies(ctx: ReportContext) -> SectionOutput | None:
@@ -85,7 +91,7 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     figures = []
     ax = summary_plot(table, xlabel="Hedges' g (negative = less lonely)", title="What works against loneliness",
                       level=o.level)
-    figures.append(ReportFigure("summary", ax.figure,
+    figures.append(ReportFigure("summary", st.figure_of(ax),
                                 f"Pooled Hedges' g per strategy, {o.method} with {o.test}: {pct(o.level)} CI (thick) "
                                 f"and prediction interval (thin). k = effects, n = participants."))
     blocks = [rows[rows["strategy"] == lev] for lev in sub.groups]
@@ -93,7 +99,7 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     labels_ok = [str(x) for b in blocks for x in b["study"]] == [lab for f in sub.groups.values() for lab in f.labels]
     ax = forest_plot(sub, columns=cols if labels_ok else None, sort="estimate", xlabel="Hedges' g", max_label_chars=70,
                      title="Randomised trials by strategy")
-    figures.append(ReportFigure("forest_strategy", ax.figure,
+    figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
                                 "Forest plot stratified by strategy: one diamond per strategy, the overall diamond "
                                 "and the test for subgroup differences under the plot."))
     bias_rows = []
@@ -109,8 +115,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
 
     frame = sub.to_frame()[["subgroup", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2",
                             "q_pvalue", "note"]]
-    n = [participants(rows[rows["strategy"] == s] if s != "overall" else rows)[0] for s in frame["subgroup"]]
-    frame.insert(2, "n", pd.array([None if pd.isna(x) else int(x) for x in n], dtype="Int64"))
+    ns = [participants(rows[rows["strategy"] == s] if s != "overall" else rows)[0] for s in frame["subgroup"]]
+    frame.insert(2, "n", pd.array([None if pd.isna(x) else int(x) for x in ns], dtype="Int64"))
     between = (f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.q_between_df}, "
                f"{st.pval(sub.q_between_pvalue)}. {sub.definition}")
     body = [f"<p>{esc(rule)}</p>", figure_ref("summary"), html_table(frame), f"<p>{esc(between)}</p>",
@@ -140,7 +146,7 @@ def section_reviews(ctx: ReportContext) -> SectionOutput | None:
         ax = forest_plot(fit, columns=row_columns(rows), sort="estimate", xlabel=METRIC_LABELS.get(metric, metric),
                          max_label_chars=70,
                          title=f"{review} ({metric}; {o.method}, {o.test})")
-        figures.append(ReportFigure(name, ax.figure, f"Forest plot of the poolable rows coded from {review}."))
+        figures.append(ReportFigure(name, st.figure_of(ax), f"Forest plot of the poolable rows coded from {review}."))
         body += [f"<h3>{esc(review)}</h3>", f"<pre>{esc(fit.summary())}</pre>", figure_ref(name)]
         if fit.k >= FUNNEL_MIN_K:
             fig, brow = _funnel(ctx, fit, f"funnel_review_{review}", review, METRIC_LABELS.get(metric, metric))
@@ -205,7 +211,7 @@ def software_versions() -> dict[str, str]:
     return {"Python": platform.python_version(), **{n: _version(n) for n in names}}
 
 
-def methods_text(options: object) -> str:
+def methods_text(options: ReportOptions) -> str:
     """The methods paragraph, in the spirit of metafor's ``reporter()``."""
     o = options
     if o.method == "EE":

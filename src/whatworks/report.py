@@ -24,9 +24,10 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,9 @@ from .data.validate import resolve_root
 from .estimators import METHODS
 from .finding.report_section import section_finding
 from .model import TESTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DEFAULT_SECTIONS", "RESULT_COLUMNS", "ReportContext", "ReportFigure", "ReportOptions", "ReportOutput",
@@ -84,7 +88,7 @@ class ReportOutput:
     seconds: float
 
 
-def render_figure(fig: object, fmt: str, dpi: int = DPI) -> bytes:
+def render_figure(fig: Figure, fmt: str, dpi: int = DPI) -> bytes:
     """The bytes of ``fig`` saved as ``fmt`` ("png" or "svg"), identical across runs."""
     from .plots import deterministic
 
@@ -102,7 +106,7 @@ def default_jobs() -> int:
     return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
-_PENDING: list = []  # figures handed to forked render processes
+_PENDING: list[Figure] = []  # figures handed to forked render processes
 
 
 def _render_one(task: tuple[int, tuple[str, ...]]) -> tuple[int, dict[str, bytes]]:
@@ -110,7 +114,7 @@ def _render_one(task: tuple[int, tuple[str, ...]]) -> tuple[int, dict[str, bytes
     return i, {fmt: render_figure(_PENDING[i], fmt) for fmt in formats}
 
 
-def render_all(figures: Sequence[object], formats: Sequence[str], jobs: int = 1) -> list[dict[str, bytes]]:
+def render_all(figures: Sequence[Figure], formats: Sequence[str], jobs: int = 1) -> list[dict[str, bytes]]:
     """Render every figure in every format; with ``jobs > 1``, in forked processes (largest first).
 
     Each figure is rendered by exactly one process with the same settings, so the bytes are the same
@@ -132,7 +136,7 @@ def render_all(figures: Sequence[object], formats: Sequence[str], jobs: int = 1)
     return [results[i] for i in range(len(figures))]
 
 
-def results_frame(rows: Sequence[dict]) -> pd.DataFrame:
+def results_frame(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
     """Rows of every section as one table: columns :data:`RESULT_COLUMNS`, sorted by analysis, then
     subgroup with ``overall`` last."""
     frame = pd.DataFrame([{c: r.get(c) for c in RESULT_COLUMNS} for r in rows], columns=list(RESULT_COLUMNS))
@@ -144,10 +148,10 @@ def results_frame(rows: Sequence[dict]) -> pd.DataFrame:
 def _cell(col: str, x: object) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return ""
-    if col in DECIMALS:
-        return f"{float(x):.{DECIMALS[col]}f}"
+    if col in DECIMALS:  # numeric columns of results.csv
+        return f"{float(cast(SupportsFloat, x)):.{DECIMALS[col]}f}"
     if col in SIGNIFICANT or col.endswith("pvalue"):
-        return f"{float(x):.{SIGNIFICANT.get(col, 4)}g}"
+        return f"{float(cast(SupportsFloat, x)):.{SIGNIFICANT.get(col, 4)}g}"
     if isinstance(x, (float, np.floating)):  # other numbers (the sections' tables): 4 decimals
         return str(int(x)) if float(x).is_integer() else f"{float(x):.4f}"
     return str(x)

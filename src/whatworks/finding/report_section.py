@@ -17,6 +17,7 @@ from .._report_api import (
     figure_ref,
     html_table,
 )
+from ..plots._style import figure_of
 from .run import FindingResult, run_finding
 
 #: CSV files the section contributes (name without ".csv" -> what).
@@ -35,12 +36,12 @@ def _figures(res: FindingResult) -> list[ReportFigure]:
 
     figs = []
     ax = contrast_plot(res.contrast, extra=res.dependence.table)
-    figs.append(ReportFigure("finding_contrasts", ax.figure,
+    figs.append(ReportFigure("finding_contrasts", figure_of(ax),
                              "Difference in g, social_cognition minus each comparison (model-based and CR2); the "
                              f"grey band is +/- {res.contrast.delta:g} (smallest meaningful difference)."))
     if res.comparison is not None:
         ax = comparison_plot(res.comparison)
-        figs.append(ReportFigure("finding_vs_published", ax.figure,
+        figs.append(ReportFigure("finding_vs_published", figure_of(ax),
                                  "Our pooled g per strategy (diamond) next to the published subgroup estimates "
                                  "(dots; open = no CI printed). Standardised metrics only."))
     return figs

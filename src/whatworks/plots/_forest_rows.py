@@ -5,11 +5,16 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
 
 from . import _style as st
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import MetaResult
+    from ..subgroups import Skipped, SubgroupResult
 
 
 @dataclass
@@ -25,27 +30,28 @@ class Row:
     overall: bool = False
 
 
-def is_subgroup(result: object) -> bool:
+def is_subgroup(result: MetaResult | SubgroupResult) -> TypeGuard[SubgroupResult]:
+    """A subgroup analysis: anything with ``groups`` and ``overall`` (see :func:`~whatworks.plots.forest_plot`)."""
     return hasattr(result, "groups") and hasattr(result, "overall")
 
 
-def _model_name(fit: object) -> str:
+def _model_name(fit: MetaResult) -> str:
     return "Common-effect model" if getattr(fit, "method", "") == "EE" else "Random-effects model"
 
 
-def _het_text(fit: object) -> str:
+def _het_text(fit: MetaResult) -> str:
     """tau², I² (left out when undefined, e.g. per subgroup with a common tau²) and Cochran's Q."""
     i2 = "" if np.isnan(fit.i2) else f"I\u00b2 = {st.num(fit.i2, 0)}%; "
     return (f"\u03c4\u00b2 = {st.num(fit.tau2, 3)}; {i2}"
             f"Q = {st.num(fit.q, 2)}, df = {fit.q_df}, {st.pval(fit.q_pvalue)}")
 
 
-def _effect_test(fit: object) -> str:
+def _effect_test(fit: MetaResult) -> str:
     stat = f"t({fit.df:g})" if getattr(fit, "test", "z") == "knha" else "z"
     return f"Test for overall effect: {stat} = {st.num(fit.stat, 2)}, {st.pval(fit.pvalue)}"
 
 
-def _between_text(sub: object) -> str:
+def _between_text(sub: SubgroupResult) -> str:
     df2 = getattr(sub, "q_between_df2", None)
     if df2 is not None:  # F test (common tau2 with Knapp-Hartung)
         stat = f"F({sub.q_between_df}, {df2}) = {st.num(sub.q_between, 2)}"
@@ -54,7 +60,7 @@ def _between_text(sub: object) -> str:
     return f"Test for subgroup differences: {stat}, {st.pval(sub.q_between_pvalue)}"
 
 
-def _skipped_text(skipped: Sequence[tuple]) -> str:
+def _skipped_text(skipped: Sequence[Skipped]) -> str:
     """Skipped subgroups by name with the reason; skipped rows as a count (items: kind, key, reason)."""
     groups = [f"{st.pretty(key)} ({reason})" if reason else st.pretty(key)
               for kind, key, reason in skipped if kind != "row"]
@@ -68,14 +74,14 @@ def _skipped_text(skipped: Sequence[tuple]) -> str:
     return ". ".join(parts)
 
 
-def _order(fit: object, labels: Sequence[str], sort: str | None) -> np.ndarray:
+def _order(fit: MetaResult, labels: Sequence[str], sort: str | None) -> np.ndarray:
     idx = np.arange(fit.k)
     if sort == "estimate":
         return idx[np.argsort(np.asarray(fit.yi), kind="stable")]
     if sort == "weight":
         return idx[np.argsort(-np.asarray(fit.weights), kind="stable")]
     if sort == "label":
-        return np.array(sorted(idx, key=lambda i: (str(labels[i]).lower(), i)), dtype=int)
+        return np.array(sorted(idx, key=lambda i: (str(labels[int(i)]).lower(), i)), dtype=int)
     return idx
 
 
@@ -87,7 +93,7 @@ def _cell(x: object) -> str:
     return str(x)
 
 
-def _study_rows(fit: object, labels: Sequence[str], cells: list[list[str]], sort: str | None,
+def _study_rows(fit: MetaResult, labels: Sequence[str], cells: list[list[str]], sort: str | None,
                 colour: str, tf: Callable[[np.ndarray], np.ndarray]) -> list[Row]:
     frame = fit.study_frame()
     rows = []
@@ -98,7 +104,7 @@ def _study_rows(fit: object, labels: Sequence[str], cells: list[list[str]], sort
     return rows
 
 
-def _pooled_rows(fit: object, label: str, tf: Callable, show_pi: bool, overall: bool,
+def _pooled_rows(fit: MetaResult, label: str, tf: Callable[[np.ndarray], np.ndarray], show_pi: bool, overall: bool,
                  colour: str) -> list[Row]:
     est, lo, hi = (float(tf(np.asarray(getattr(fit, a)))) for a in ("estimate", "ci_low", "ci_high"))
     rows = [Row("diamond", [label], [st.interval(est, lo, hi), "100.0" if overall else ""],
@@ -110,11 +116,13 @@ def _pooled_rows(fit: object, label: str, tf: Callable, show_pi: bool, overall: 
     return rows
 
 
-def build_rows(result: object, labels: Sequence[str] | None, columns: pd.DataFrame | None,
-                sort: str | None, show_pi: bool, tf: Callable) -> tuple[list[Row], list[str], bool]:
+def build_rows(result: MetaResult | SubgroupResult, labels: Sequence[str] | None, columns: pd.DataFrame | None,
+                sort: str | None, show_pi: bool,
+                tf: Callable[[np.ndarray], np.ndarray]) -> tuple[list[Row], list[str], bool]:
     """Rows top to bottom, the foot lines and whether the result is a subgroup analysis."""
-    sub = is_subgroup(result)
-    fits = list(result.groups.values()) if sub else [result]
+    sub = result if is_subgroup(result) else None
+    # not a subgroup analysis: by the signature, a MetaResult
+    fits = list(sub.groups.values()) if sub is not None else [cast("MetaResult", result)]
     n = sum(f.k for f in fits)
     labs = list(labels) if labels is not None else [lab for f in fits for lab in f.labels]
     if len(labs) != n:
@@ -128,14 +136,15 @@ def build_rows(result: object, labels: Sequence[str] | None, columns: pd.DataFra
     pad = [""] * (ncol - 1)
     rows: list[Row] = []
     start = 0
-    if not sub:
-        rows += _study_rows(result, labs, cells, sort, st.STUDY_COLOUR, tf)
+    if sub is None:
+        (fit,) = fits
+        rows += _study_rows(fit, labs, cells, sort, st.STUDY_COLOUR, tf)
         rows.append(Row("blank"))
-        rows += _pooled_rows(result, f"{_model_name(result)} (k = {result.k})", tf, show_pi, True,
+        rows += _pooled_rows(fit, f"{_model_name(fit)} (k = {fit.k})", tf, show_pi, True,
                              st.POOLED_COLOUR)
-        foot = [f"Heterogeneity: {_het_text(result)}", _effect_test(result)]
+        foot = [f"Heterogeneity: {_het_text(fit)}", _effect_test(fit)]
     else:
-        for level, fit in result.groups.items():
+        for level, fit in sub.groups.items():
             colour = st.strategy_colour(level)
             rows.append(Row("group", [st.pretty(level), *pad], colour=colour))
             rows += _study_rows(fit, labs[start:start + fit.k], cells[start:start + fit.k], sort, colour, tf)
@@ -144,18 +153,18 @@ def build_rows(result: object, labels: Sequence[str] | None, columns: pd.DataFra
             if fit.k >= 2:
                 rows.append(Row("het", [_het_text(fit)]))
             rows.append(Row("blank"))
-        ov = result.overall
+        ov = sub.overall
         rows += _pooled_rows(ov, f"Overall: {_model_name(ov).lower()} (k = {ov.k})", tf, show_pi, True,
                              st.POOLED_COLOUR)
-        foot = [f"Overall heterogeneity: {_het_text(ov)}", _effect_test(ov), _between_text(result)]
-        definition = str(getattr(result, "definition", "") or "")
+        foot = [f"Overall heterogeneity: {_het_text(ov)}", _effect_test(ov), _between_text(sub)]
+        definition = str(getattr(sub, "definition", "") or "")
         if definition:
             foot += textwrap.wrap(f"({definition})", 110)
-        skipped = _skipped_text(tuple(getattr(result, "skipped", ())))
+        skipped = _skipped_text(tuple(getattr(sub, "skipped", ())))
         if skipped:
             foot += textwrap.wrap(skipped, 110)
         foot.append("Weights are percentages within each subgroup.")
     for r in rows:
         if r.kind in ("diamond", "pi", "het", "blank") and len(r.cells) < ncol:
             r.cells += [""] * (ncol - len(r.cells))
-    return rows, foot, sub
+    return rows, foot, sub is not None

@@ -11,12 +11,14 @@ import functools
 import math
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 #: The Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008, https://jfly.uni-koeln.de/color/).
 OKABE_ITO = {
@@ -51,7 +53,7 @@ ROW_HEIGHT = 0.2  # inches per row of a forest or summary plot (> 1.5 line heigh
 MINUS = "\u2212"  # typographic minus sign
 
 #: rcParams that make saved figures byte-identical across runs (used by :func:`deterministic`).
-DETERMINISTIC_RC = {
+DETERMINISTIC_RC: dict[RcKeyType, object] = {
     "svg.hashsalt": "whatworks",
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
@@ -133,7 +135,10 @@ def _advance(ch: str, bold: bool) -> float | None:
     from matplotlib import ft2font
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
-    no_hinting = ft2font.LoadFlags.NO_HINTING if hasattr(ft2font, "LoadFlags") else ft2font.LOAD_NO_HINTING
+    if hasattr(ft2font, "LoadFlags"):
+        no_hinting = ft2font.LoadFlags.NO_HINTING
+    else:  # matplotlib < 3.10; the constant is absent from the stubs of newer versions
+        no_hinting = ft2font.LOAD_NO_HINTING  # type: ignore[attr-defined]
     font = get_font(findfont(FontProperties(weight="bold" if bold else "normal")))
     if font.get_char_index(ord(ch)) == 0:
         return None
@@ -151,9 +156,18 @@ def new_axes(width: float, height: float) -> tuple[Axes, tuple[float, float]]:
     return ax, (width, height)
 
 
+def figure_of(ax: Axes) -> Figure:
+    """The Figure ``ax`` is drawn on.
+
+    The layouts measure the figure in inches, so they work on Axes of a top-level Figure (every Axes made
+    by :func:`new_axes`, or ``plt.subplots``); matplotlib types ``Axes.figure`` as ``Figure | SubFigure``.
+    """
+    return cast("Figure", ax.figure)
+
+
 def place_axes(ax: Axes, *, left: float, right: float, bottom: float, top: float) -> None:
     """Position ``ax`` inside its figure with margins given in inches."""
-    w, h = ax.figure.get_size_inches()
+    w, h = figure_of(ax).get_size_inches()
     ax.set_position((left / w, bottom / h, max(w - left - right, 0.1) / w, max(h - bottom - top, 0.1) / h))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _style as st
-from ._forest_rows import Row, build_rows
+from ._forest_rows import Row, build_rows, is_subgroup
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -99,13 +99,13 @@ def forest_plot(
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
     tf = transform if transform is not None else (lambda x: x)
-    rows, foot, sub = build_rows(result, labels, columns, sort, show_pi, tf)
+    rows, foot, _ = build_rows(result, labels, columns, sort, show_pi, tf)
     if max_label_chars is not None:
         for r in rows:
             if r.kind == "study" and len(r.cells[0]) > max_label_chars:
                 r.cells[0] = r.cells[0][: max(max_label_chars - 1, 1)].rstrip() + "\u2026"
-    fits = list(result.groups.values()) if sub else [result]
-    pct = f"{100 * fits[0].level:g}%" if fits else "95%"
+    first = next(iter(result.groups.values()), None) if is_subgroup(result) else result
+    pct = f"{100 * first.level:g}%" if first is not None else "95%"
     headers = [label_header, *([] if columns is None else [str(c) for c in columns.columns])]
     right_headers = [f"Estimate [{pct} CI]", "Weight %"]
     rows.insert(0, Row("header", headers, right_headers))
@@ -168,7 +168,7 @@ def _draw(ax: Axes, rows: list[Row], widths: list[float], right_total: float, le
     st.table_axes(ax, (xmin, xmax), ys[-1] - 0.6)
 
     first = next((y for r, y in zip(rows, ys, strict=True) if r.kind != "header"), -1.0)
-    ax_w = ax.get_position().width * ax.figure.get_figwidth() * 72  # points; for the header rule only
+    ax_w = ax.get_position().width * st.figure_of(ax).get_figwidth() * 72  # points; for the header rule only
     ax.plot([-left_total / ax_w, 1 + right_total / ax_w], [first + 0.5] * 2, color=st.LINE_COLOUR, lw=0.6,
             transform=st.offset_points(ax, 0), clip_on=False, gid="forest-rule")
     ax.plot([null, null], [ys[-1] - 0.6, first + 0.5], color=st.GREY, lw=0.8, zorder=1, gid="forest-null")
@@ -203,9 +203,9 @@ def _draw(ax: Axes, rows: list[Row], widths: list[float], right_total: float, le
         segs = [[(max(r.lo, xmin), y), (min(r.hi, xmax), y)] for r, y in studies]
         ax.add_collection(LineCollection(segs, colors=st.LINE_COLOUR, linewidths=0.9, zorder=2,
                                          gid="forest-study-ci"))
-        w = np.array([r.weight for r, _ in studies])
-        wmax = np.nanmax(w) if np.any(np.isfinite(w)) and np.nanmax(w) > 0 else 1.0
-        side = 3.5 + 8.0 * np.sqrt(np.nan_to_num(w) / wmax)
+        wts = np.array([r.weight for r, _ in studies])
+        wmax = np.nanmax(wts) if np.any(np.isfinite(wts)) and np.nanmax(wts) > 0 else 1.0
+        side = 3.5 + 8.0 * np.sqrt(np.nan_to_num(wts) / wmax)
         ax.scatter([r.est for r, _ in studies], [y for _, y in studies], s=side**2, marker="s",
                    c=[r.colour for r, _ in studies], edgecolors="none", zorder=3, gid="forest-study-points")
         _arrows(ax, [(r.lo, r.hi, y) for r, y in studies], xmin, xmax, st.LINE_COLOUR)

@@ -11,6 +11,7 @@ from .._dist import norm_ppf
 from . import _style as st
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
     from ..bias import TrimFillResult
@@ -104,7 +105,7 @@ def funnel_plot(
             [se_max, 0, se_max], color=st.LINE_COLOUR, lw=0.8, ls=(0, (4, 3)), zorder=2, gid="funnel-pseudo-ci")
     ax.plot([result.estimate] * 2, [0, se_max], color=st.LINE_COLOUR, lw=0.9, zorder=2, gid="funnel-estimate")
     ax.scatter(yi, se, s=22, color=colour, edgecolors="black", linewidths=0.4, zorder=3, gid="funnel-studies")
-    handles_labels = []
+    handles_labels: list[tuple[Artist, str]] = []
     if trimfill is not None and filled_y.size:
         ax.scatter(filled_y, filled_se, s=22, facecolors="white", edgecolors="black", linewidths=0.8, zorder=3,
                    gid="funnel-filled")
