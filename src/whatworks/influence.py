@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from . import _dist
 from .estimators import Batch
 from .model import fit_batch
 from .results import MetaResult, _freeze, frame_to_html
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .regression import RegressionResult
 
 #: Columns of :func:`leave_one_out` and :func:`cumulative` (after ``label``).
 LOO_COLUMNS = ("estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "q", "q_pvalue", "tau2", "i2", "h2")
@@ -40,7 +44,7 @@ def _check_fit(fit: object, k_min: int, what: str, why: str = "") -> MetaResult:
 _REFITS = " (each refit keeps k - 1 >= 2)"
 
 
-def _batch_fit(fit: MetaResult, present: np.ndarray, X: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _batch_fit(fit: MetaResult | RegressionResult, present: np.ndarray, X: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Fit every dataset ``present[i]`` of the fit's effects (model matrix ``X``, if any) with its method,
     test and level; ``fit`` may be any result with ``yi``, ``vi``, ``k``, ``method``, ``test`` and ``level``."""
     m = present.shape[0]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..bias import egger_test
 from ..model import meta_analyze
-from ..results import frame_to_html
+from ..results import MetaResult, frame_to_html
 from .contrast import ContrastResult, effect_verdict
 from .grading import THRESHOLDS, grade, largest_trial_significant
 from .select import total_n
@@ -77,7 +77,7 @@ def matches(frame: pd.DataFrame, claim_id: str) -> np.ndarray:
     return text.str.contains(PATTERNS[claim_id], flags=re.IGNORECASE, regex=True).fillna(False).to_numpy(dtype=bool)
 
 
-def _fit_grade(fit: object, rows: pd.DataFrame) -> tuple[str, str]:
+def _fit_grade(fit: MetaResult, rows: pd.DataFrame) -> tuple[str, str]:
     n = float(np.nansum(total_n(rows)))
     small = None
     if fit.k >= 3 and np.ptp(fit.vi) > 0:

@@ -10,6 +10,7 @@ meta-regression coefficient of the comparison level in ``rma(yi, vi, mods = ~ re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,10 @@ import pandas as pd
 from ..regression import RegressionResult, meta_regress
 from ..results import _fmt, frame_to_html
 from .select import MASI_STRATEGIES, total_n
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import MultilevelResult
+    from ..robust import RobustResult
 
 #: The three verdicts of a directional claim, plus the one for a comparison without data.
 VERDICTS = ("supported", "not supported", "inconclusive", "cannot be tested")
@@ -201,12 +206,16 @@ class ContrastResult:
         return frame_to_html(self.table, f"{self.reference} vs other strategies ({self.method}, {self.test})")
 
 
-def coef_difference(fit: object, j: int, *, inference: str, tau2: float, k: int) -> dict:
-    """The difference ``g(reference) - g(comparison)`` = minus coefficient ``j`` of a fit whose
-    ``coef``, ``se``, ``ci_low``, ``ci_high``, ``pvalue`` and ``df`` (scalar or per coefficient) are read."""
+def coef_difference(fit: RegressionResult | RobustResult | MultilevelResult, j: int, *, inference: str, tau2: float,
+                    k: int) -> dict:
+    """The difference ``g(reference) - g(comparison)`` = minus coefficient ``j`` of a fit with moderators,
+    whose ``coef``, ``se``, ``ci_low``, ``ci_high``, ``pvalue`` (per coefficient) and ``df`` (scalar or per
+    coefficient) are read."""
     df = np.asarray(fit.df, dtype=float)
-    return dict(difference=-float(fit.coef[j]), se=float(fit.se[j]), ci_low=-float(fit.ci_high[j]),
-                ci_high=-float(fit.ci_low[j]), pvalue=float(fit.pvalue[j]),
+    # a MultilevelResult types its fields as float | ndarray (float for the intercept-only model only)
+    se, ci_low, ci_high, pvalue = (np.asarray(a) for a in (fit.se, fit.ci_low, fit.ci_high, fit.pvalue))
+    return dict(difference=-float(fit.coef[j]), se=float(se[j]), ci_low=-float(ci_high[j]),
+                ci_high=-float(ci_low[j]), pvalue=float(pvalue[j]),
                 df=float(df[j] if df.ndim else df), tau2=tau2, k=k, inference=inference)
 
 

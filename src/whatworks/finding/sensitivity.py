@@ -118,7 +118,7 @@ def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[di
     for s in strategies:
         fit = pooling.fits.get(s)
         k = 0 if fit is None else fit.k
-        if k < BIAS_MIN_K:
+        if fit is None or k < BIAS_MIN_K:
             out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
                             note=f"k = {k}: too few effects for Egger's test or trim and fill (need {BIAS_MIN_K})"))
             continue
@@ -184,13 +184,15 @@ def sensitivity_analyses(
     """
     from .strategies import pool_strategies
 
-    kw = dict(reference=reference, others=others, delta=delta)
     rows: list[dict] = []
 
-    def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
-        return lambda: strategy_contrasts(data, method=m, test=t, **kw)
+    def contrasts(data: pd.DataFrame, m: str, t: str) -> ContrastResult:
+        return strategy_contrasts(data, method=m, test=t, reference=reference, others=others, delta=delta)
 
-    primary = contrast if contrast is not None else strategy_contrasts(frame, method=method, test=test, **kw)
+    def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
+        return lambda: contrasts(data, m, t)
+
+    primary = contrast if contrast is not None else contrasts(frame, method, test)
     rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
     for m in ("DL", "PM", "REML"):
         if m != method:

@@ -149,14 +149,17 @@ def pool_strategies(
             subgroups = None
     fitted = subgroups.groups if subgroups is not None else {}
     n_row = total_n(data)
-    fits, n, n_missing = {}, {}, {}
+    fits: dict[str, MetaResult] = {}
+    n: dict[str, int] = {}
+    n_missing: dict[str, int] = {}
     for s in order_strategies(data["strategy"]):
         mask = (data["strategy"] == s).to_numpy(dtype=bool)
-        fits[s] = fitted.get(s)
-        if fits[s] is None:  # not fitted as a subgroup (e.g. a single trial): its own meta-analysis
+        fit = fitted.get(s)
+        if fit is None:  # not fitted as a subgroup (e.g. a single trial): its own meta-analysis
             sub = data.loc[mask]
-            fits[s] = meta_analyze(sub["yi"].to_numpy(float), sub["vi"].to_numpy(float), method=method, test=test,
-                                   level=level, labels=list(labels[mask]))
+            fit = meta_analyze(sub["yi"].to_numpy(float), sub["vi"].to_numpy(float), method=method, test=test,
+                             level=level, labels=list(labels[mask]))
+        fits[s] = fit
         n[s] = int(np.nansum(n_row[mask]))
         n_missing[s] = int(np.isnan(n_row[mask]).sum())
     return StrategyPooling(fits=fits, n=n, n_missing=n_missing, subgroups=subgroups, method=method, test=test)
