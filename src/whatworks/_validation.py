@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 _MAX_LISTED = 10
 Sized = Sequence | np.ndarray
 
 
-def positions(mask: np.ndarray) -> str:
+def positions(mask: npt.ArrayLike) -> str:
     """Describe the positions where ``mask`` is true, e.g. ``"positions [2, 7]"``."""
     idx = np.flatnonzero(np.asarray(mask))
     shown = ", ".join(str(i) for i in idx[:_MAX_LISTED])

@@ -245,7 +245,7 @@ def solve_q(b: Batch, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return tau2, iters
 
 
-def _take(b: Batch, i: int) -> Batch:
+def _take(b: Batch, i: int | np.integer) -> Batch:
     return b.subset(np.array([i]))
 
 

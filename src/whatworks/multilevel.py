@@ -30,7 +30,7 @@ METHODS = ("REML", "ML")
 TESTS = ("z", "t")
 _LOG2PI = np.log(2 * np.pi)
 
-def check_cluster(cluster: object, k: int, name: str = "cluster") -> tuple[np.ndarray, np.ndarray]:
+def check_cluster(cluster: Sequence[object] | np.ndarray, k: int, name: str = "cluster") -> tuple[np.ndarray, np.ndarray]:
     """Validate cluster identifiers; return integer codes (0..n-1, sorted labels) and the labels.
 
     Raises :class:`ValueError` for a length other than ``k`` or missing identifiers (None/NaN),
@@ -109,16 +109,13 @@ def _optimise(b: _Blocks, free: np.ndarray, reml: bool, starts: list[np.ndarray]
         f = b.evaluate(s, reml)
         return -f["ll"], -f["grad"][free] * s[free]
 
-    best = None
-    for s0 in starts:
-        th0 = np.log(np.clip(s0[free], lo, hi))
-        from scipy import optimize  # imported here: scipy.optimize is slow to import
+    from scipy import optimize  # imported here: scipy.optimize is slow to import
 
-        res = optimize.minimize(negll, th0, jac=True, method="L-BFGS-B",
-                                bounds=[(np.log(lo), np.log(hi))] * int(free.sum()),
-                                options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500})  # fmt: skip
-        if best is None or res.fun < best.fun:
-            best = res
+    fits = [optimize.minimize(negll, np.log(np.clip(s0[free], lo, hi)), jac=True, method="L-BFGS-B",
+                              bounds=[(np.log(lo), np.log(hi))] * int(free.sum()),
+                              options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500})
+            for s0 in starts]  # fmt: skip
+    best = min(fits, key=lambda res: res.fun)  # the first of the lowest, as a strict "<" scan
     s = np.zeros(2)
     s[free] = np.exp(best.x)
     return _newton(b, s, free, reml)

@@ -18,8 +18,9 @@ blocks of a three-level fit. Per-cluster work is done on stacks of equally sized
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,11 @@ import pandas as pd
 from . import _dist
 from . import _validation as v
 from .multilevel import MultilevelResult, check_cluster
+from .regression import RegressionResult
 from .results import _fmt, _freeze, _pval, frame_to_html
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .results import MetaResult
 
 __all__ = ["robust", "RobustResult"]
 
@@ -104,7 +109,9 @@ class RobustResult:
 # the working model of each kind of fit
 
 
-def _working_model(fit: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], callable]:
+def _working_model(
+    fit: MetaResult | RegressionResult | MultilevelResult,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], Callable[[np.ndarray], np.ndarray]]:
     """(yi, X, coef, names, V_block) for a fitted model; ``V_block(rows)`` is its marginal covariance
     over the given rows (a dense block; zero between different model clusters)."""
     if isinstance(fit, MultilevelResult):
@@ -119,7 +126,7 @@ def _working_model(fit: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, tup
     if hasattr(fit, "tau2") and hasattr(fit, "yi") and hasattr(fit, "vi"):
         tau2 = float(fit.tau2)
         vi = np.asarray(fit.vi)
-        if hasattr(fit, "X") and hasattr(fit, "coef"):  # meta-regression
+        if isinstance(fit, RegressionResult):  # meta-regression
             X, coef, names = np.asarray(fit.X), np.asarray(fit.coef), tuple(fit.names)
         else:  # MetaResult
             X, coef, names = np.ones((vi.size, 1)), np.array([fit.estimate]), ("intrcpt",)
@@ -195,7 +202,7 @@ def _sandwich(y, X, coef, block, codes, n, kind):
 
 
 def robust(
-    fit: object,
+    fit: MetaResult | RegressionResult | MultilevelResult,
     cluster: Sequence[object] | np.ndarray,
     *,
     kind: str = "CR2",

@@ -303,8 +303,9 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
         _check_interval(row, "es", "es_ci_low", "es_ci_high", bad)
         if row["stat_type"] == "or_ci":
             for name in ("es", "es_ci_low", "es_ci_high"):
-                if isinstance(row[name], float) and row[name] <= 0:
-                    bad(name, f"an odds ratio must be > 0, got {row[name]:g}")
+                x = row[name]
+                if isinstance(x, float) and x <= 0:
+                    bad(name, f"an odds ratio must be > 0, got {x:g}")
         level = row["ci_level"]
         if isinstance(level, float) and not 0 < level < 1:
             bad("ci_level", f"must be in (0, 1), e.g. 0.95, got {level:g}")
@@ -319,8 +320,9 @@ def _check_pooled_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
         _check_interval(row, "estimate", "ci_low", "ci_high", bad)
         if row["metric"] == "OR":
             for name in ("estimate", "ci_low", "ci_high"):
-                if isinstance(row[name], float) and row[name] <= 0:
-                    bad(name, f"an odds ratio must be > 0, got {row[name]:g}")
+                x = row[name]
+                if isinstance(x, float) and x <= 0:
+                    bad(name, f"an odds ratio must be > 0, got {x:g}")
         _check_p(row, bad)
 
 
