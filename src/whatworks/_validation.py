@@ -44,7 +44,7 @@ def as_float_array(name: str, values: object, *, ndim: int | None = 1) -> np.nda
 
 def _is_number(v: object) -> bool:
     try:
-        float(v)  # type: ignore[arg-type]
+        float(v)  # type: ignore[arg-type]  # probing: any object may be tried
     except (TypeError, ValueError):
         return False
     return True
@@ -80,7 +80,7 @@ def check_option(name: str, value: object, allowed: Iterable[str]) -> str:
     allowed = tuple(allowed)
     if value not in allowed:
         raise ValueError(f"unknown {name}={value!r}; expected one of {', '.join(map(repr, allowed))}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_level(level: float) -> float:

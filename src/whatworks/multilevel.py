@@ -310,7 +310,7 @@ def fit_three_level(
     else:
         qm_pvalue = float(_dist.chi2_sf(qm, btt.size))
     total = float(sigma2.sum())
-    i2_levels = tuple(float(100 * x / (total + vt)) for x in sigma2)
+    i2_levels = (float(100 * sigma2[0] / (total + vt)), float(100 * sigma2[1] / (total + vt)))
     for name, x in zip(("between-cluster", "within-cluster"), sigma2):
         if x == 0:
             notes.append(f"the {name} variance is estimated at its boundary 0.")
@@ -335,7 +335,7 @@ def fit_three_level(
         ci_low=out(beta - crit * se),
         ci_high=out(beta + crit * se),
         sigma2=(float(sigma2[0]), float(sigma2[1])),
-        i2_levels=i2_levels,  # type: ignore[arg-type]
+        i2_levels=i2_levels,
         i2=float(100 * total / (total + vt)),
         q=q,
         q_df=k - p,

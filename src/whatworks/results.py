@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed import DataclassInstance
 
 #: Columns of :meth:`MetaResult.to_frame`, in display order.
 META_COLUMNS = (
@@ -20,9 +24,9 @@ META_COLUMNS = (
 )  # fmt: skip
 
 
-def _freeze(obj: object) -> None:
+def _freeze(obj: DataclassInstance) -> None:
     """Make every numpy array field of a frozen dataclass read-only."""
-    for f in fields(obj):  # type: ignore[arg-type]
+    for f in fields(obj):
         val = getattr(obj, f.name)
         if isinstance(val, np.ndarray):
             val = val.copy()

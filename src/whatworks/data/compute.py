@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat, cast
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def _one(row: Row, metric: str | None) -> Computed:
 
 
 def _f(row: Row, name: str) -> float:
-    return float(row[name])  # type: ignore[arg-type]
+    return float(cast(SupportsFloat, row[name]))  # called for the numeric columns a statistic needs
 
 
 def _scalar(value: object) -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
-from .problems import DataValidationError, Problem, sort_problems
+from .problems import DataValidationError, Problem, Severity, sort_problems
 
 Row = dict[str, object]
 _INT = re.compile(r"^[+-]?\d+$")
@@ -279,8 +279,8 @@ def _short(text: str, limit: int = 40) -> str:
 def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
     seen: dict[object, int] = {}
     for r, row in rows:
-        def bad(column: str, message: str, severity: str = "error") -> None:
-            out.append(Problem(label, r, column, message, severity))  # type: ignore[arg-type]
+        def bad(column: str, message: str, severity: Severity = "error") -> None:
+            out.append(Problem(label, r, column, message, severity))
 
         eid = row["effect_id"]
         if eid is not None:
@@ -314,8 +314,8 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
 
 def _check_pooled_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
     for r, row in rows:
-        def bad(column: str, message: str, severity: str = "error") -> None:
-            out.append(Problem(label, r, column, message, severity))  # type: ignore[arg-type]
+        def bad(column: str, message: str, severity: Severity = "error") -> None:
+            out.append(Problem(label, r, column, message, severity))
 
         _check_interval(row, "estimate", "ci_low", "ci_high", bad)
         if row["metric"] == "OR":

@@ -126,7 +126,7 @@ def text_width(s: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
         prop = FontProperties(size=size, weight="bold" if bold else "normal")
         ttp = TextToPath()
         return float(max(ttp.get_text_width_height_descent(line, prop, ismath=False)[0] for line in s.split("\n")))
-    return float(sum(widths)) * size  # type: ignore[arg-type]
+    return float(sum(w for w in widths if w is not None)) * size  # none is None here
 
 
 @functools.cache
