@@ -1,8 +1,9 @@
 """The package's type hints are checked: ``mypy src/whatworks --ignore-missing-imports`` reports no error.
 
-Skipped when mypy is not installed: it is in the ``dev`` extra (``pip install -e '.[test,dev]'``), pinned,
-and not in ``test``, so that a new mypy or numpy/matplotlib stub release cannot break CI on its own. The mypy cache lives in the system's
-temporary directory, not in the source tree, so a rerun takes well under a second.
+Skipped when mypy is not installed: it is in the ``dev`` extra (``pip install -e '.[test,dev]'``),
+pinned, and not in ``test``, so that a new mypy or numpy/matplotlib stub release cannot break CI on its
+own. The mypy cache lives in the system's temporary directory, not in the source tree, so a rerun takes
+well under a second.
 """
 
 from __future__ import annotations
