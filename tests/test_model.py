@@ -148,3 +148,12 @@ def test_result_is_frozen_and_displays():
         [0.1, 0.2], [0.1, 0.1], labels=["<script>", "b"]
     )._repr_html_()
     assert list(res.study_frame().columns) == ["label", "yi", "vi", "se", "ci_low", "ci_high", "weight"]
+
+
+def test_default_labels_are_made_on_demand():
+    res = meta_analyze([0.1, 0.2, 0.3], [0.1, 0.1, 0.1])
+    assert list(res.labels) == ["Study 1", "Study 2", "Study 3"]
+    assert res.labels[-1] == "Study 3" and res.labels[1:] == ["Study 2", "Study 3"]
+    with pytest.raises(IndexError):
+        res.labels[3]
+    assert meta_analyze([0.1, 0.2], [0.1, 0.1], labels=["a", "b"]).labels == ("a", "b")

@@ -141,7 +141,7 @@ def cumulative(fit: MetaResult, order: Sequence[int] | np.ndarray | None = None)
     if fit.k > 1:
         rest = _summaries(fit, _batch_fit(fit, steps[1:]))
         cols = {c: np.concatenate([cols[c], rest[c]]) for c in LOO_COLUMNS}
-    return pd.DataFrame({"label": [fit.labels[i] for i in order], **cols})
+    return pd.DataFrame({"label": [fit.labels[int(i)] for i in order], **cols})
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class InfluenceResult:
         hat > 3p/k, or |dfbetas| > 1 (p = 1).
     """
 
-    labels: tuple[str, ...]
+    labels: Sequence[str]
     rstudent: np.ndarray
     dffits: np.ndarray
     cook_d: np.ndarray

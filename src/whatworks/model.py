@@ -16,7 +16,7 @@ import numpy as np
 from . import _dist
 from . import _validation as v
 from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
-from .results import MetaResult
+from .results import MetaResult, StudyLabels
 
 if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in meta_analyze
     from .multilevel import MultilevelResult
@@ -213,11 +213,9 @@ def meta_analyze(
     test = v.check_option("test", test, TESTS)
     level = v.check_level(level)
     k = y.size
-    if labels is None:
-        labels = [f"Study {i + 1}" for i in range(k)]
-    labels = [str(lab) for lab in labels]
-    if len(labels) != k:
-        raise ValueError(f"labels must have one entry per effect; got {len(labels)} labels for k={k}")
+    study_labels: Sequence[str] = StudyLabels(k) if labels is None else tuple(str(lab) for lab in labels)
+    if len(study_labels) != k:
+        raise ValueError(f"labels must have one entry per effect; got {len(study_labels)} labels for k={k}")
 
     notes: list[str] = []
     fit_method, fit_test = method, test
@@ -267,7 +265,7 @@ def meta_analyze(
         weights=f["weights"][0],
         yi=y,
         vi=s,
-        labels=tuple(labels),
+        labels=study_labels,
         method=method,
         test=test,
         level=level,

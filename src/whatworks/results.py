@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,42 @@ def frame_to_html(frame: pd.DataFrame, title: str) -> str:
     return f"<div><strong>{html.escape(title)}</strong>{body}</div>"
 
 
+class StudyLabels(Sequence[str]):
+    """The default study labels "Study 1" ... "Study k", made on demand (a million effects need no
+    million strings until a table or plot asks for them)."""
+
+    __slots__ = ("_k",)
+
+    def __init__(self, k: int) -> None:
+        self._k = int(k)
+
+    def __len__(self) -> int:
+        return self._k
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [f"Study {j + 1}" for j in range(*i.indices(self._k))]
+        j = range(self._k)[i]  # IndexError and negative indices as for a tuple
+        return f"Study {j + 1}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StudyLabels):
+            return self._k == other._k
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __hash__(self) -> int:
+        return hash(("StudyLabels", self._k))
+
+    def __repr__(self) -> str:
+        return f"StudyLabels({self._k})"
+
+
 @dataclass(frozen=True)
 class MetaResult:
     """Result of :func:`whatworks.meta_analyze` (metafor's ``rma.uni`` with ``confint`` and ``predict``).
@@ -81,7 +118,7 @@ class MetaResult:
     weights : ndarray
         Study weights in percent.
     yi, vi : ndarray
-        The input effects and variances. labels : tuple of str.
+        The input effects and variances. labels : sequence of str ("Study i" unless given).
     method, test, level : str, str, float
         Options as given.
     iterations, converged : int, bool
@@ -112,7 +149,7 @@ class MetaResult:
     weights: np.ndarray = field(repr=False)
     yi: np.ndarray = field(repr=False)
     vi: np.ndarray = field(repr=False)
-    labels: tuple[str, ...] = field(repr=False)
+    labels: Sequence[str] = field(repr=False)
     method: str = "REML"
     test: str = "z"
     level: float = 0.95
