@@ -64,6 +64,10 @@ class Batch:
         X = None if self.X is None else self.X[rows]
         return Batch(self.yi[rows], self.vi[rows], self.present[rows], X)
 
+    def repeat(self, times: int) -> "Batch":
+        """The datasets ``times`` times over (to solve several equations per dataset in one batch)."""
+        return self.subset(np.tile(np.arange(self.yi.shape[0]), times))
+
 
 @dataclass(frozen=True)
 class Tau2Fit:
@@ -309,12 +313,13 @@ def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
     better. Only the datasets still iterating are recomputed."""
     m = b.yi.shape[0]
     tau2 = np.maximum(_he_parts(b)[0], 0.0)
+    ll_all = loglik(b, tau2, reml=reml)
     iters = np.zeros(m, int)
     active = np.arange(m)
     for _ in range(MAXITER):
         if active.size == 0:
             break
-        sub, t = b.subset(active), tau2[active]
+        sub, t, ll = b.subset(active), tau2[active], ll_all[active]
         g, H, F = _score_terms(sub, t, reml)
         step = g / np.where(H > 0, H, F)
         for _ in range(60):  # metafor's rule: halve a step that would make tau2 negative ...
@@ -324,14 +329,15 @@ def _likelihood(b: Batch, reml: bool) -> Tau2Fit:
             step = np.where(neg, step / 2, step)
         # ... and settle on the boundary once tau2 is numerically 0 with the score pointing below it
         step = np.where((t + step < BOUNDARY) & (g < 0), -t, step)
-        ll = loglik(sub, t, reml=reml)
         for _ in range(30):  # step-halving while the likelihood would drop
             ll_new = loglik(sub, t + step, reml=reml)
             worse = ll_new < ll - 1e-13 * np.abs(ll)
             if not worse.any():
                 break
             step = np.where(worse, step / 2, step)
-        tau2[active] = t + step
+        else:
+            ll_new = loglik(sub, t + step, reml=reml)
+        tau2[active], ll_all[active] = t + step, ll_new
         iters[active] += 1
         active = active[np.abs(step) > TOL * np.maximum(1.0, t + step)]
     converged = np.ones(m, bool)

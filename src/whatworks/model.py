@@ -111,9 +111,10 @@ def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.nda
     """
     df = batch.k - batch.p
     alpha = 1 - level
-    lo, _ = solve_q(batch, _dist.chi2_ppf(1 - alpha / 2, df))
-    hi, _ = solve_q(batch, _dist.chi2_ppf(alpha / 2, df))
-    return lo, hi
+    m = batch.yi.shape[0]
+    targets = np.concatenate([_dist.chi2_ppf(1 - alpha / 2, df), _dist.chi2_ppf(alpha / 2, df)])
+    roots, _ = solve_q(batch.repeat(2), targets)  # both bounds of every dataset in one batch
+    return roots[:m], roots[m:]
 
 
 @overload
