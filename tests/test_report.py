@@ -187,3 +187,23 @@ def test_overlap_section_counts_trials_across_folders():
     per_trial = effects.dropna(subset=["study_id"]).groupby("study_id")["review"].nunique()
     assert dict(zip(trials["study"], trials["n_reviews"])) == per_trial.to_dict()
     assert "CCA" in out.html
+
+
+def test_strategy_section_draws_one_forest_per_fitted_strategy():
+    import matplotlib.pyplot as plt
+
+    from whatworks import list_reviews, load_pooled, load_reviews
+    from whatworks._report_api import ReportContext, ReportOptions
+    from whatworks._report_sections import section_strategies
+
+    ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
+                        data_root="bundled")
+    out = section_strategies(ctx)
+    names = {f.name for f in out.figures}
+    fitted = ctx.results["strategy"].groups
+    assert {f"forest_strategy_{s}" for s in fitted} <= names and "forest_strategy" in names
+    for s in fitted:  # every per-strategy figure shows that strategy's pooled estimate
+        fig = next(f.figure for f in out.figures if f.name == f"forest_strategy_{s}")
+        texts = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
+        assert f"k = {fitted[s].k}" in texts
+    plt.close("all")

@@ -102,6 +102,13 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
                                 "Forest plot stratified by strategy: one diamond per strategy, the overall diamond "
                                 "and the test for subgroup differences under the plot."))
+    per_strategy = []  # one forest per strategy as well, for readers who want a single strategy's trials
+    for lev, fit, block in zip(sub.groups, sub.groups.values(), blocks):
+        ax = forest_plot(fit, columns=row_columns(block) if labels_ok else None, sort="estimate",
+                         xlabel="Hedges' g", max_label_chars=70, title=f"Randomised trials: {st.pretty(lev)}")
+        name = f"forest_strategy_{lev}"
+        figures.append(ReportFigure(name, st.figure_of(ax), f"Forest plot, {st.pretty(lev)} ({o.method}, {o.test})."))
+        per_strategy.append(figure_ref(name))
     bias_rows = []
     if sub.overall.k >= FUNNEL_MIN_K:
         fig, brow = _funnel(ctx, sub.overall, "funnel_strategy", "all strategies", "Hedges' g")
@@ -120,7 +127,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     between = (f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.q_between_df}, "
                f"{st.pval(sub.q_between_pvalue)}. {sub.definition}")
     body = [f"<p>{esc(rule)}</p>", figure_ref("summary"), html_table(frame), f"<p>{esc(between)}</p>",
-            figure_ref("forest_strategy")]
+            figure_ref("forest_strategy"),
+            "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
     if bias_rows:
         body += ["<h3>Small-study effects</h3>", html_table(pd.DataFrame(bias_rows))]
         body += [figure_ref(f.name) for f in figures if f.name.startswith("funnel")]
