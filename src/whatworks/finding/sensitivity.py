@@ -256,6 +256,8 @@ def sensitivity_analyses(
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
     rows += _bias_rows(pooling, (reference, *others))
     table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    for col in ("k", "k_reference", "k_comparison"):  # counts, missing where a row has none
+        table[col] = pd.array([None if pd.isna(x) else int(x) for x in table[col]], dtype="Int64")
     table["note"] = table["note"].fillna("")
     table["verdict"] = table["verdict"].fillna("")
     return SensitivityResult(table=table, leave_one_out=loo)
