@@ -205,4 +205,6 @@ def claims_table(
                               need="RCTs of interventions aimed at self-esteem or personal control with loneliness "
                                    "outcomes, or trials reporting self-esteem / mastery as a mediator of loneliness"))
     table = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+    for col in ("k", "n"):  # counts (n is missing where no participant count is reported)
+        table[col] = pd.array([None if pd.isna(x) else int(x) for x in table[col]], dtype="Int64")
     return ClaimsResult(table=table)
