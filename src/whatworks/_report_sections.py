@@ -29,6 +29,7 @@ from ._report_api import (
 )
 from .plots import _style as st
 from .plots import forest_plot, funnel_plot, summary_plot, summary_table
+from .results import int_counts
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._report_api import ReportOptions
@@ -123,7 +124,7 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     frame = sub.to_frame()[["subgroup", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2",
                             "q_pvalue", "note"]]
     ns = [participants(rows[rows["strategy"] == s] if s != "overall" else rows)[0] for s in frame["subgroup"]]
-    frame.insert(2, "n", pd.array([None if pd.isna(x) else int(x) for x in ns], dtype="Int64"))
+    frame.insert(2, "n", int_counts(ns))
     between = (f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.q_between_df}, "
                f"{st.pval(sub.q_between_pvalue)}. {sub.definition}")
     body = [f"<p>{esc(rule)}</p>", figure_ref("summary"), html_table(frame), f"<p>{esc(between)}</p>",

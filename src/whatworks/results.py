@@ -49,6 +49,11 @@ def _pval(p: float) -> str:
     return "<.0001" if p < 1e-4 else f"{p:.4f}"
 
 
+def int_counts(values: object) -> pd.api.extensions.ExtensionArray:
+    """Counts (k, n) as a nullable integer column: whole numbers print as integers, missing stays missing."""
+    return pd.array([None if pd.isna(x) else int(x) for x in values], dtype="Int64")  # type: ignore[attr-defined]
+
+
 def frame_to_html(frame: pd.DataFrame, title: str) -> str:
     """Escaped HTML table with a caption, for ``_repr_html_``."""
     body = frame.to_html(escape=True, float_format=lambda x: _fmt(x), na_rep="NA")

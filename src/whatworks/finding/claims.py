@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..bias import egger_test
 from ..model import meta_analyze
-from ..results import MetaResult, frame_to_html
+from ..results import MetaResult, frame_to_html, int_counts
 from .contrast import ContrastResult, effect_verdict
 from .grading import THRESHOLDS, grade, largest_trial_significant
 from .select import total_n
@@ -206,5 +206,5 @@ def claims_table(
                                    "outcomes, or trials reporting self-esteem / mastery as a mediator of loneliness"))
     table = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
     for col in ("k", "n"):  # counts (n is missing where no participant count is reported)
-        table[col] = pd.array([None if pd.isna(x) else int(x) for x in table[col]], dtype="Int64")
+        table[col] = int_counts(table[col])
     return ClaimsResult(table=table)

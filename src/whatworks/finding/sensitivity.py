@@ -15,7 +15,7 @@ import pandas as pd
 from .. import _dist
 from ..bias import egger_test, trim_and_fill
 from ..influence import _batch_fit
-from ..results import _fmt, frame_to_html
+from ..results import _fmt, frame_to_html, int_counts
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
 from .select import MASI_STRATEGIES, primary_frame
 from .strategies import StrategyPooling
@@ -257,7 +257,7 @@ def sensitivity_analyses(
     rows += _bias_rows(pooling, (reference, *others))
     table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     for col in ("k", "k_reference", "k_comparison"):  # counts, missing where a row has none
-        table[col] = pd.array([None if pd.isna(x) else int(x) for x in table[col]], dtype="Int64")
+        table[col] = int_counts(table[col])
     table["note"] = table["note"].fillna("")
     table["verdict"] = table["verdict"].fillna("")
     return SensitivityResult(table=table, leave_one_out=loo)
