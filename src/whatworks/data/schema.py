@@ -42,6 +42,20 @@ POOLED_METRICS = ("SMD", "g", "d", "MD", "OR", "SMCC_diff", "unknown")
 POOLED_SIGNS = ("negative_less_lonely", "positive_less_lonely", "lost")
 POOLED_MODELS = ("random", "fixed", "unknown")
 RELIABILITIES = ("primary", "secondary", "ai_summary", "repository_output")
+N_BASES = ("analysed", "randomised", "unknown")
+RANDOMISATION_UNITS = ("individual", "cluster", "unknown")
+#: Risk-of-bias tools and their judgements (RoB 2: Sterne et al. 2019; ROBINS-I: Sterne et al. 2016).
+ROB_TOOLS = ("rob2", "robins_i")
+ROB2_JUDGEMENTS = ("low", "some_concerns", "high", "no_information")
+ROBINS_I_JUDGEMENTS = ("low", "moderate", "serious", "critical", "no_information")
+#: The five RoB 2 domains: column prefix -> name as in Sterne et al. 2019.
+ROB2_DOMAINS = {
+    "d1": "bias arising from the randomisation process",
+    "d2": "bias due to deviations from intended interventions",
+    "d3": "bias due to missing outcome data",
+    "d4": "bias in measurement of the outcome",
+    "d5": "bias in selection of the reported result",
+}
 
 #: Pattern of review ids (folder names) and of ``study_id`` values.
 REVIEW_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -103,6 +117,13 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     _c("n_treatment", "int", "analysed n, treatment arm", req=True, minimum=2),
     _c("n_control", "int", "analysed n, control arm", req=True, minimum=2),
     _c("n_total", "int", "total n when only the total is reported", minimum=2),
+    _c("n_basis", "vocab", "whether n_treatment/n_control are the analysed or the randomised numbers",
+       vocab=N_BASES),
+    _c("n_randomised", "int", "total randomised as printed, when the arm ns are analysed numbers", minimum=2),
+    _c("randomisation_unit", "vocab", "individual or cluster randomisation", vocab=RANDOMISATION_UNITS),
+    _c("cluster_unit", "str", "what was randomised in a cluster trial, e.g. senior centre"),
+    _c("n_clusters", "int", "number of clusters randomised (cluster trials)", minimum=2),
+    _c("icc", "float", "intracluster correlation as printed by the source", minimum=0.0, maximum=1.0),
     # statistics as reported
     _c("stat_type", "vocab", "which statistics the row carries", req=True, nonempty=True, vocab=STAT_TYPES),
     _c("m_t", "float", "post mean, treatment"),
@@ -172,6 +193,35 @@ POOLED_COLUMNS: tuple[Column, ...] = (
     _c("notes", "str", "free text"),
 )
 
+def _rob_columns() -> tuple[Column, ...]:
+    cols = [
+        _c("review", "str", "equals the folder name", req=True, nonempty=True),
+        _c("study_id", "str", "the trial assessed (a study_id of effects.csv)", req=True, nonempty=True),
+        _c("effect_id", "str", "the result assessed; empty = every row of the trial in this folder"),
+        _c("tool", "vocab", "rob2 (randomised) or robins_i (non-randomised)", req=True, nonempty=True,
+           vocab=ROB_TOOLS),
+    ]
+    for prefix, name in ROB2_DOMAINS.items():
+        cols.append(_c(prefix, "str", f"RoB 2 judgement: {name} (low, some_concerns, high, no_information)",
+                       req=True))
+        cols.append(_c(f"{prefix}_support", "str", f"quote from the source, or the reason, for {prefix}",
+                       req=True))
+    cols += [
+        _c("overall", "str", "overall judgement (RoB 2 or ROBINS-I vocabulary, by tool)", req=True, nonempty=True),
+        _c("overall_support", "str", "why the overall judgement follows from the domains", req=True,
+           nonempty=True),
+        _c("source_url", "url", "URL of the report the judgements were read from", req=True, nonempty=True),
+        _c("locator", "str", "where in it: abstract, Methods, Table 2 ...", req=True, nonempty=True),
+        _c("assessed_by", "str", "who assessed", req=True, nonempty=True),
+        _c("assessed_on", "str", "ISO date, e.g. 2026-12-01", req=True, nonempty=True),
+        _c("notes", "str", "free text"),
+    ]
+    return tuple(cols)
+
+
+#: Columns of ``risk_of_bias.csv``: one row per assessed trial (or result) of the folder.
+RISK_OF_BIAS_COLUMNS: tuple[Column, ...] = _rob_columns()
+
 #: Columns the loader computes; a file that types them is rejected.
 COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason")
 COMPUTED_POOLED_COLUMNS = ("estimate_norm", "ci_low_norm", "ci_high_norm")
@@ -209,6 +259,7 @@ REVIEW_KEYS: tuple[Key, ...] = (
 REVIEW_FILE = "review.toml"
 EFFECTS_FILE = "effects.csv"
 POOLED_FILE = "pooled.csv"
+RISK_OF_BIAS_FILE = "risk_of_bias.csv"
 
 #: Inputs each stat_type needs for the metric it yields. ``None`` metric: no yi.
 STAT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
