@@ -99,3 +99,27 @@ def test_report_section(res):
     assert res.headline.split(":")[0] in out.html
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_leave_one_out_in_chunks_equals_one_batch(res, monkeypatch):
+    """The refits are fitted in bounded batches (LOO_CHUNK effects at a time); the numbers do not change."""
+    import numpy as np
+
+    from whatworks.finding import sensitivity
+
+    whole = sensitivity._leave_one_out(res.contrast)
+    monkeypatch.setattr(sensitivity, "LOO_CHUNK", 3 * res.contrast.model_combined.k)  # 3 refits per batch
+    chunked = sensitivity._leave_one_out(res.contrast)
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12)
+    assert np.isfinite(whole["difference"]).all()
+
+
+def test_leave_one_out_of_a_tiny_contrast_is_not_estimable_rather_than_singular():
+    """Issue 11.1: one reference trial and two comparison trials (k = 3, p = 2): every refit either loses an
+    arm or has no residual df; they were a LinAlgError ('Singular matrix'), now 'not estimable'."""
+    from whatworks.finding import sensitivity
+
+    df = pd.DataFrame({"strategy": ["social_cognition", "social_support", "social_support"],
+                       "yi": [-0.4, 0.0, 0.3], "vi": [0.05, 0.05, 0.06], "study": ["a", "b", "c"]})
+    loo = sensitivity._leave_one_out(strategy_contrasts(df, others=("social_support",)))
+    assert loo["verdict"].tolist() == ["not estimable"] * 3

@@ -151,7 +151,10 @@ def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: st
         ax.plot([r.ci_low, r.ci_high], [-i, -i], color=colour, lw=1.4)
         ax.plot([r.difference], [-i], "s", color=colour, ms=5, gid="contrast-point")
     ax.set_yticks(-np.arange(len(table)), labels, fontsize=st.FONT_SIZE)
-    ax.set_ylim(-len(table) + 0.5, 0.5)
+    ax.set_ylim(-max(len(table), 1) + 0.5, 0.5)
+    if table.empty:  # every comparison lacks trials: say so rather than draw an empty frame
+        ax.text(0.5, 0.5, "no difference could be estimated (too few trials per strategy)", transform=ax.transAxes,
+                ha="center", va="center", fontsize=st.FONT_SIZE, color=st.LINE_COLOUR)
     ref = st.pretty(contrast.reference)
     ax.set_xlabel(f"Difference in g: {ref} minus comparison\n(negative = {ref} reduces loneliness more)",
                   fontsize=st.FONT_SIZE)

@@ -31,6 +31,8 @@ PASSIVE_CONTROLS = ("waitlist", "usual_care", "no_treatment")
 
 #: Minimum k for Egger's test and trim and fill per strategy.
 BIAS_MIN_K = 3
+#: Leave-one-out refits are fitted in batches of at most this many effects in all (refits x k).
+LOO_CHUNK = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -94,17 +96,28 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     k = fit.k
     label = rows["study"].astype(str) if "study" in rows.columns else pd.Series(rows.index.astype(str))
-    f = _batch_fit(fit, ~np.eye(k, dtype=bool), X=fit.X)
-    coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
-    stat = coef / se
-    pvalue = _dist.two_sided_p(stat, f["df"], fit.test)
     is_cmp = fit.X[:, 1] > 0
+    k_refs = (~is_cmp).sum() - ~is_cmp  # reference and comparison rows left when row i is out
+    k_cmps = is_cmp.sum() - is_cmp
+    # both arms left and residual df (k - 1 > p): else the refit's design is singular (not estimable)
+    fittable = np.flatnonzero((k_refs > 0) & (k_cmps > 0) & (k - 1 > fit.X.shape[1]))
+    coef, se, crit, pvalue = (np.full(k, np.nan) for _ in range(4))
+    step = max(1, LOO_CHUNK // max(k, 1))  # bounded memory: `step` refits of k rows at a time
+    for start in range(0, fittable.size, step):
+        idx = fittable[start:start + step]
+        present = np.ones((idx.size, k), dtype=bool)
+        present[np.arange(idx.size), idx] = False
+        f = _batch_fit(fit, present, X=fit.X)
+        vb = f["vb"][:, 1, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):  # SE 0 (identical effects): p and CI undefined
+            coef[idx], se[idx] = f["beta"][:, 1], np.sqrt(np.where(vb > 0, vb, np.nan))
+            crit[idx] = f["crit"]
+            pvalue[idx] = _dist.two_sided_p(coef[idx] / se[idx], f["df"], fit.test)
     out = []
     for i in range(k):
-        k_ref = int((~is_cmp).sum() - (not is_cmp[i]))
-        k_cmp = int(is_cmp.sum() - is_cmp[i])
-        lo, hi = -(coef[i] + f["crit"][i] * se[i]), -(coef[i] - f["crit"][i] * se[i])
-        if min(k_ref, k_cmp) == 0:
+        k_ref, k_cmp = int(k_refs[i]), int(k_cmps[i])
+        lo, hi = -(coef[i] + crit[i] * se[i]), -(coef[i] - crit[i] * se[i])
+        if np.isnan(coef[i]):
             out.append(dict(left_out=label.iloc[i], strategy=rows["strategy"].iloc[i], verdict="not estimable"))
             continue
         v, _ = verdict(-coef[i], lo, hi, k_reference=k_ref, k_comparison=k_cmp, delta=contrast.delta, min_k=min_k)
@@ -123,6 +136,11 @@ def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[di
                             note=f"k = {k}: too few effects for Egger's test or trim and fill (need {BIAS_MIN_K})"))
             continue
         low_power = " (k < 10: low power, Sterne et al. 2011)" if k < 10 else ""
+        if np.ptp(fit.vi) == 0:  # Egger's regression on sqrt(vi) needs differing variances
+            out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
+                            note="every effect has the same sampling variance: no small-study regression (Egger's "
+                                 "test) and no funnel asymmetry to trim and fill"))
+            continue
         eg = egger_test(fit)
         out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope (g per unit SE)", k=k,
                         estimate=eg.slope, pvalue=eg.pvalue,

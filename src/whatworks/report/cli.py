@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -67,4 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, FileNotFoundError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback; the previous report stays intact
+        if os.environ.get("WHATWORKS_DEBUG"):
+            raise
+        print(f"{parser.prog}: internal error ({type(exc).__name__}: {exc}); this is a bug, please report it "
+              "(set WHATWORKS_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK

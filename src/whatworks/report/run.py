@@ -131,10 +131,13 @@ def run_report(
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say)
 
     outputs: list[SectionOutput] = []
-    for section in sections:
-        say(f"section {section.__name__}")
-        result = section(ctx)
-        if result is not None:
-            outputs.append(result)
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):  # figures stay open until written
+        for section in sections:
+            say(f"section {section.__name__}")
+            result = section(ctx)
+            if result is not None:
+                outputs.append(result)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)

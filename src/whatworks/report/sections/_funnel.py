@@ -17,13 +17,18 @@ def funnel_figure(ctx: ReportContext, fit: MetaResult, name: str, what: str,
     """Funnel with trim-and-fill, and Egger's test; a figure and a row of the bias table."""
     from ...bias import egger_test, trim_and_fill
 
-    eg, tf = egger_test(fit), trim_and_fill(fit)
+    import numpy as np
+
+    eg = egger_test(fit) if np.ptp(fit.vi) > 0 else None  # Egger's regression needs differing variances
+    tf = trim_and_fill(fit)
     ax = funnel_plot(fit, trimfill=tf, xlabel=xlabel, title=f"Funnel plot: {what}")
     caption = (f"Contour-enhanced funnel plot, {what} (k = {fit.k}). Open circles: {tf.k0} effect(s) imputed by "
                f"trim and fill (L0, {tf.side} side).")
     stat = "t" if fit.test == "knha" else "z"
-    row = {"analysis": what, "k": fit.k, "Egger's test": f"{stat} = {st.num(eg.stat)}, {st.pval(eg.pvalue)}",
-           "limit estimate": st.interval(eg.limit_estimate, eg.ci_low, eg.ci_high),
+    same = "not defined: every effect has the same sampling variance"
+    row = {"analysis": what, "k": fit.k,
+           "Egger's test": f"{stat} = {st.num(eg.stat)}, {st.pval(eg.pvalue)}" if eg else same,
+           "limit estimate": st.interval(eg.limit_estimate, eg.ci_low, eg.ci_high) if eg else same,
            "trim and fill k0": f"{tf.k0} ({tf.side})",
            "adjusted estimate": st.interval(tf.fit.estimate, tf.fit.ci_low, tf.fit.ci_high)}
     return ReportFigure(name, st.figure_of(ax), caption), row

@@ -29,6 +29,8 @@ TABLES = {
     "finding_selection": "every coded row, in or out of the primary analysis, and why",
 }
 
+TITLE = "What works better? Social cognition vs support, contact and skills"
+
 
 def _figures(res: FindingResult) -> list[ReportFigure]:
     from ...finding.plots import comparison_plot, contrast_plot
@@ -51,9 +53,15 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
 
     Returns ``None`` when the data hold no social_cognition rows to test the claim with.
     """
+    from ...finding.select import primary_frame, selection_table
+
     effects = ctx.effects
     if effects.empty or not (effects["strategy"] == "social_cognition").fillna(False).any():
         return None
+    if not (primary_frame(effects)["strategy"] == "social_cognition").any():  # coded, but none poolable
+        return SectionOutput(id="finding", title=TITLE, html="<p>The claim cannot be tested: no randomised trial "
+                             "of social cognition has a computable Hedges' g (every coded row and why it is out: "
+                             "finding_selection.csv).</p>", tables=(("finding_selection", selection_table(effects)),))
     ctx.log("finding: pooling, contrasts, sensitivity, claims")
     opts = ctx.options
     res = run_finding(effects, ctx.pooled, catalogue=ctx.catalogue, method=opts.method, test=opts.test)
@@ -86,6 +94,6 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
         parts += ["<h3>Against the published reviews</h3>", html_table(res.comparison.to_frame()),
                   figure_ref("finding_vs_published")]
         tables.append(("finding_comparison", res.comparison.to_frame()))
-    return SectionOutput(id="finding", title="What works better? Social cognition vs support, contact and skills",
+    return SectionOutput(id="finding", title=TITLE,
                          html="\n".join(p for p in parts if p), rows=(), figures=tuple(figs),
                          tables=tuple(tables))

@@ -48,6 +48,11 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
             n, n_unknown = participants(part)
             out_rows.append({"analysis": "strategy", "subgroup": str(s.key), "k": len(part), "n": n,
                              "n_unknown": n_unknown, "method": o.method, "test": o.test})
+    if not sub.groups:  # every strategy has a single trial: nothing to pool per strategy
+        counts = ", ".join(f"{st.pretty(s.key)}: k = {(rows['strategy'] == s.key).sum()}" for s in sub.skipped
+                           if s.kind == "subgroup")
+        return SectionOutput("strategies", title, f"<p>{esc(rule)}</p><p>No strategy could be pooled: every strategy "
+                             f"has fewer than two trials ({esc(counts)}).</p>", tuple(out_rows))
     figures = []
     ax = summary_plot(table, xlabel="Hedges' g (negative = less lonely)", title="What works against loneliness",
                       level=o.level)
@@ -85,7 +90,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     ns = [participants(rows[rows["strategy"] == s] if s != "overall" else rows)[0] for s in frame["subgroup"]]
     frame.insert(2, "n", int_counts(ns))
     between = (f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.q_between_df}, "
-               f"{st.pval(sub.q_between_pvalue)}. {sub.definition}")
+               f"{st.pval(sub.q_between_pvalue)}. {sub.definition}" if sub.q_between == sub.q_between
+               else f"No test for subgroup differences: {sub.q_between_note}.")
     body = [f"<p>{esc(rule)}</p>", figure_ref("summary"), html_table(frame), f"<p>{esc(between)}</p>",
             figure_ref("forest_strategy"),
             "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
