@@ -5,15 +5,17 @@ The schema is defined once in :mod:`whatworks.data.schema` and explained in ``do
 
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
-from .roots import bundled_root, resolve_root
+from .roots import Collection, bundled_root, find_root, resolve_root
 from .template import scaffold
 from .validate import validate
 
 __all__ = [
+    "Collection",
     "DataQualityWarning",
     "DataValidationError",
     "Problem",
     "bundled_root",
+    "find_root",
     "list_reviews",
     "load_pooled",
     "load_reviews",

@@ -45,7 +45,8 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     ----------
     root : str or Path, optional
         A folder of review folders laid out like ``data/reviews`` (or one review folder). ``None``
-        reads the bundled data.
+        reads ``data/reviews`` in the working directory when it exists, else the bundled data
+        (:func:`whatworks.data.roots.find_root`).
     reviews : iterable of str, optional
         Review ids to load (default: all).
 

@@ -45,7 +45,8 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     ----------
     path : str or Path, optional
         A folder holding review folders (like ``data/reviews``), or one review folder (holding a
-        ``review.toml``). ``None`` checks the bundled data.
+        ``review.toml``). ``None``: ``data/reviews`` in the working directory when it exists, else the
+        bundled data (:func:`whatworks.data.roots.find_root`).
 
     Returns
     -------

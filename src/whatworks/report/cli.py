@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m whatworks.report",
         description="Validate the coded review data, run every analysis and write figures (PNG/SVG), results.csv "
                     "and a self-contained report.html. Exit codes: 0 ok, 1 data problems, 2 usage errors.")
-    p.add_argument("--data", metavar="DIR", help="folder of review folders (default: the bundled data)")
+    p.add_argument("--data", metavar="DIR", help="folder of review folders (default: data/reviews in the working directory if "
+                                                  "it exists, else the data bundled with whatworks)")
     p.add_argument("--out", metavar="DIR", default="reports", help="output folder (default: reports/)")
     p.add_argument("--method", default="REML", choices=METHODS, help="tau² estimator (default: REML)")
     p.add_argument("--test", default="knha", choices=TESTS,

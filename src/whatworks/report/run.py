@@ -22,7 +22,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import DataValidationError, list_reviews, load_pooled, load_reviews, resolve_root, validate
+from ..data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
+from ..data.roots import find_root
 from ..estimators import METHODS
 from ..model import TESTS
 from .api import ReportContext, ReportOptions, Section, SectionOutput
@@ -57,7 +58,8 @@ def run_report(
     Parameters
     ----------
     data : str or Path, optional
-        Folder of review folders (default: the bundled data).
+        Folder of review folders (default: ``data/reviews`` in the working directory when it exists,
+        else the bundled data; :mod:`whatworks.data.roots`).
     out : str or Path
         Output folder, created if needed; files of earlier runs with the same names are replaced.
     method, test, level
@@ -106,7 +108,9 @@ def run_report(
         raise UsageError(f"formats must be one or more of {', '.join(FORMATS)}; got {list(formats)}")
     if not 0 < level < 1:
         raise UsageError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
-    root = resolve_root(data)
+    collection = find_root(data)
+    root = collection.path
+    say(collection.line())
     say(f"validating {root}")
     problems = validate(root)
     if any(p.is_error for p in problems):
@@ -127,7 +131,7 @@ def run_report(
         catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
     say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
-    where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
+    where = collection.describe()  # no absolute paths unless given: the same page on any machine
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say)
 
     outputs: list[SectionOutput] = []
