@@ -13,7 +13,7 @@ from whatworks.data import bundled_root, list_reviews, load_pooled, load_reviews
 from whatworks.data import schema as S
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
-COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason"]
+COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason", "rob_tool", "rob_overall"]
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_scaffold_then_fill_then_load(tmp_path):
         text = text.replace(f'{key} = ""', f'{key} = "x"')
     (folder / "review.toml").write_text(text.replace('url = ""', 'url = "https://example.org"'), "utf-8")
     assert validate(folder) == []
-    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-1] == "pool_reason"
+    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-1] == "rob_overall"
     with pytest.raises(FileExistsError, match="already exists"):
         scaffold("smith2027", tmp_path)
     with pytest.raises(ValueError, match="invalid review id 'Smith 2027'"):

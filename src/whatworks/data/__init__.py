@@ -3,19 +3,22 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews
+from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews, load_risk_of_bias
 from .problems import DataValidationError, Problem
+from .risk_of_bias import attach_risk_of_bias
 from .template import scaffold
 from .validate import validate
 
 __all__ = [
     "DataQualityWarning",
     "DataValidationError",
+    "attach_risk_of_bias",
     "Problem",
     "bundled_root",
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "load_risk_of_bias",
     "scaffold",
     "validate",
 ]

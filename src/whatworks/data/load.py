@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import schema as S
 from .problems import DataValidationError, format_problems
+from .risk_of_bias import attach_risk_of_bias
 from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
@@ -77,8 +78,12 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         One row per coded effect, sorted by review then file order, with every schema column of
         ``effects.csv`` (``None``/``<NA>`` = missing) and the computed columns ``yi``, ``vi`` (on
         ``metric``, the review's declared metric; negative = treatment arm less lonely), ``metric``,
-        ``yi_note`` (how ``yi`` was computed), ``pool`` (``yi`` available and the row not excluded) and
-        ``pool_reason`` (why not; empty when pooled).
+        ``yi_note`` (how ``yi`` was computed), ``pool`` (``yi`` available and the row not excluded),
+        ``pool_reason`` (why not; empty when pooled), and the row's risk of bias from the folder's
+        ``risk_of_bias.csv``: ``rob_tool`` (``rob2``, ``robins_i``; missing when not assessed) and
+        ``rob_overall`` (the overall judgement, ``"not_assessed"`` when no assessment applies). The
+        domain judgements are in :func:`load_risk_of_bias` (join them with
+        :func:`attach_risk_of_bias`).
 
     Raises
     ------
@@ -96,12 +101,47 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     --------
     >>> from whatworks.data import load_reviews
     >>> df = load_reviews()
-    >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
+    >>> {"review", "study_id", "yi", "vi", "pool", "rob_overall"} <= set(df.columns)
     True
     """
     frames = [_effects_frame(d) for d in _load(root, reviews) if d.effects is not None]
     if not frames:
         return _effects_frame(FolderData(""))
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+    """The risk-of-bias assessments (``risk_of_bias.csv``) of every review folder that has one.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to load (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per assessment with every column of ``risk_of_bias.csv`` (schema order), sorted by
+        review then file order; empty (with the columns) when no folder has the file.
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_risk_of_bias
+    >>> rob = load_risk_of_bias(reviews=["living"])
+    >>> set(rob["tool"]) <= {"rob2", "robins_i"}
+    True
+    """
+    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in _load(root, reviews)
+              if d.risk_of_bias is not None]
+    if not frames:
+        return _typed_frame([], S.RISK_OF_BIAS_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -211,6 +251,10 @@ def _effects_frame(d: FolderData) -> pd.DataFrame:
     ]
     df["pool"] = np.array([r == "" for r in reasons], dtype=bool)
     df["pool_reason"] = pd.array(reasons, dtype="string")
+    rob = _typed_frame(d.risk_of_bias or [], S.RISK_OF_BIAS_COLUMNS)
+    attached = attach_risk_of_bias(df, rob)
+    df["rob_tool"] = attached["rob_tool"]
+    df["rob_overall"] = attached["rob_overall"]
     return df
 
 
