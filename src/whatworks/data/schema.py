@@ -54,6 +54,9 @@ ROBINS_I_JUDGEMENTS = _rob.ROBINS_I_JUDGEMENTS
 ROB2_DOMAINS = _rob.ROB2_DOMAINS
 #: ``rob_overall`` of an effect row without an assessment in ``risk_of_bias.csv``.
 ROB_NOT_ASSESSED = "not_assessed"
+#: What the judgements of an assessment rest on: the trial's full report, only the trial's own abstract,
+#: registry entry or protocol (no full methods), or only another review's extraction.
+ROB_SOURCE_BASES = ("full_report", "abstract", "second_hand")
 
 #: Pattern of review ids (folder names) and of ``study_id`` values.
 REVIEW_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -210,6 +213,8 @@ def _rob_columns() -> tuple[Column, ...]:
            nonempty=True),
         _c("source_url", "url", "URL of the report the judgements were read from", req=True, nonempty=True),
         _c("locator", "str", "where in it: abstract, Methods, Table 2 ...", req=True, nonempty=True),
+        _c("source_basis", "vocab", "what the judgements rest on: full_report, abstract (the trial's own abstract, "
+           "registry or protocol only) or second_hand (another review's extraction only)", vocab=ROB_SOURCE_BASES),
         _c("assessed_by", "str", "who assessed", req=True, nonempty=True),
         _c("assessed_on", "str", "ISO date, e.g. 2026-12-01", req=True, nonempty=True),
         _c("notes", "str", "free text"),
