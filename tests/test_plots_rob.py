@@ -84,15 +84,17 @@ def test_given_ax_is_returned(res):
     assert rob_summary_plot(res, ax=b) is b
 
 
-def test_traffic_light_40_rows_no_overlapping_text():
-    k = 40
+@pytest.mark.parametrize(("k", "label"), [(40, "Author{i} et al. ({y}) with a long label"), (3, "A{i}")])
+@pytest.mark.parametrize("plot", [traffic_light_plot, rob_summary_plot])
+def test_no_overlapping_text_and_everything_inside_the_figure(k, label, plot):
     rng = np.random.default_rng(7)  # arbitrary judgements: only the layout is tested
     cols = {d: list(rng.choice([L, S, N], k)) for d in ("d1", "d2", "d3", "d4", "d5")}
     cols["overall"] = [S if any(cols[d][i] != N for d in ("d1", "d2", "d3", "d4", "d5")) else N for i in range(k)]
-    res = summarize_rob(cols, labels=[f"Author{i} et al. ({1980 + i}) with a long label" for i in range(k)])
-    ax = traffic_light_plot(res)
+    res = summarize_rob(cols, labels=[label.format(i=i, y=1980 + i) for i in range(k)])
+    ax = plot(res)
     fig = ax.figure
-    assert fig.get_size_inches()[1] > 0.25 * k
+    if plot is traffic_light_plot:
+        assert fig.get_size_inches()[1] > 0.25 * k
     fig.canvas.draw()  # lays out the legend
     renderer = fig.canvas.get_renderer()
     texts = [t for t in _texts(fig) if t.get_gid() != "rob-traffic-symbol"]  # symbols sit inside their circle

@@ -33,6 +33,7 @@ _COLUMN_LABELS = (*(d.upper() for d in ROB2_DOMAINS), "Overall")
 CELL = 0.30  # inches per traffic-light column and row
 LEGEND_LINE = 11.0  # points per line of the domain legend
 OVERALL_GAP = 0.5  # extra columns of space before the overall column
+LEGEND_HANDLE, LEGEND_PAD, LEGEND_SPACING = 1.2, 0.4, 1.2  # judgement legend layout, in font sizes
 
 
 def _domain_lines() -> list[str]:
@@ -47,9 +48,16 @@ def _judgement_legend(ax: Axes, dy: float, dx: float, marker: str) -> None:
                       markeredgecolor=st.LINE_COLOUR, markeredgewidth=0.5,
                       label=f"{ROB_SYMBOLS[j]} {JUDGEMENT_LABELS[j]}") for j in ROB2_JUDGEMENTS]
     leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=st.below_axes(ax, dy, dx),
-                    ncol=len(handles), frameon=False, fontsize=st.FONT_SIZE, handletextpad=0.3, columnspacing=1.0,
+                    ncol=len(handles), frameon=False, fontsize=st.FONT_SIZE, handlelength=LEGEND_HANDLE,
+                    handletextpad=LEGEND_PAD, columnspacing=LEGEND_SPACING,
                     borderaxespad=0.0, borderpad=0.0)
     leg.set_gid("rob-legend")
+
+
+def _legend_width() -> float:
+    """Width in points of the one-row judgement legend (handle, padding and spacing per entry)."""
+    per_entry = (LEGEND_HANDLE + LEGEND_PAD + LEGEND_SPACING) * st.FONT_SIZE
+    return sum(st.text_width(f"{ROB_SYMBOLS[j]} {JUDGEMENT_LABELS[j]}") + per_entry for j in ROB2_JUDGEMENTS)
 
 
 def _title(ax: Axes, title: str, dx: float, dy: float) -> None:
@@ -95,8 +103,7 @@ def traffic_light_plot(summary: RobSummary, *, ax: Axes | None = None, title: st
     labels = list(summary.labels)
     label_w = max([st.text_width(s) for s in labels] + [st.text_width(label_header, bold=True)]) + 10.0
     legend = _domain_lines()
-    legend_w = max([st.text_width(s) for s in legend] + [4 * 20 + sum(st.text_width(f"+ {v}") for v in
-                                                                       JUDGEMENT_LABELS.values())])
+    legend_w = max([st.text_width(s) for s in legend] + [_legend_width()])
     if ax is None:
         grid_w = (ncol + OVERALL_GAP) * CELL
         width = max(0.15 + label_w / 72 + grid_w + 0.15, legend_w / 72 + 0.3)
@@ -184,7 +191,7 @@ def rob_summary_plot(summary: RobSummary, *, ax: Axes | None = None, weighted: b
     label_w = max(st.text_width(s) for s in names) + 10.0
     if ax is None:
         plot_w = 3.2
-        width = 0.15 + label_w / 72 + plot_w + 0.3
+        width = max(0.15 + label_w / 72 + plot_w + 0.3, 0.15 + _legend_width() / 72 + 0.3)
         bottom = (44 + 6) / 72
         top = 0.15 + (0.3 if title else 0.0)
         ax, _ = st.new_axes(width, top + len(rows) * 0.3 + bottom)
