@@ -359,15 +359,21 @@ _VERB = {"reduce": {"high": "reduces", "moderate": "probably reduces", "low": "m
          "no difference": {"high": "results in", "moderate": "probably results in", "low": "may result in"}}
 
 
+def _inner(text: str) -> str:
+    """``text`` inside a sentence: a capitalised first word is lowered ("Enhancing" -> "enhancing"; "CBT" stays)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _statement(ev: GradeInput, level: str, delta: float) -> str:
     """GRADE's informative statement (Santesso et al. 2020) for the level and the size of the estimate."""
-    what, other = ev.intervention, ev.comparison
+    what, other = ev.intervention, _inner(ev.comparison)
     if level == "very low":
-        about = f"the difference between {what} and {other}" if other else f"the effect of {what}"
+        about = f"the difference between {_inner(what)} and {other}" if other else f"the effect of {_inner(what)}"
         return f"The evidence is very uncertain about {about} on loneliness."
     if not np.isfinite(ev.estimate) or abs(ev.estimate) < delta:
         if other:
-            return f"There {_HEDGE[level][1]} little to no difference between {what} and {other} in loneliness."
+            return (f"There {_HEDGE[level][1]} little to no difference between {_inner(what)} and {other} in "
+                    "loneliness.")
         return f"{what} {_VERB['no difference'][level]} little to no difference in loneliness."
     if ev.estimate < 0:
         return f"{what} {_VERB['reduce'][level]} loneliness{' more than ' + other if other else ''}."
