@@ -23,7 +23,7 @@ ROWS = pd.DataFrame({
 def test_flags_follow_the_rule():
     res = strategy_outliers(ROWS, pool_strategies(ROWS))
     sup = ROWS[ROWS["strategy"] == "social_support"]
-    inf = influence(meta_analyze(sup["yi"], sup["vi"]))
+    inf = influence(meta_analyze(sup["yi"], sup["vi"], method="REML", test="knha"))  # pool_strategies defaults
     t = res.table
     assert list(t["study_id"]) == list(sup["study_id"])
     assert list(t["outlier"]) == list(abs(inf.rstudent) > RSTUDENT_LIMIT)
