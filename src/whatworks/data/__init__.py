@@ -3,8 +3,9 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews
+from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
+from .roots import bundled_root, resolve_root
 from .template import scaffold
 from .validate import validate
 
@@ -16,6 +17,7 @@ __all__ = [
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "resolve_root",
     "scaffold",
     "validate",
 ]
