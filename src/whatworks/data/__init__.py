@@ -3,9 +3,10 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews, load_risk_of_bias
+from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
+from .roots import bundled_root, resolve_root
 from .template import scaffold
 from .validate import validate
 
@@ -19,6 +20,7 @@ __all__ = [
     "load_pooled",
     "load_reviews",
     "load_risk_of_bias",
+    "resolve_root",
     "scaffold",
     "validate",
 ]
