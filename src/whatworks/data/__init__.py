@@ -5,17 +5,22 @@ The schema is defined once in :mod:`whatworks.data.schema` and explained in ``do
 
 from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
+from .recompute import recompute_effects, settings_of
+from .settings import EffectSettings
 from .template import scaffold
 from .validate import validate
 
 __all__ = [
     "DataQualityWarning",
     "DataValidationError",
+    "EffectSettings",
     "Problem",
     "bundled_root",
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "recompute_effects",
     "scaffold",
+    "settings_of",
     "validate",
 ]
