@@ -248,7 +248,10 @@ def methods_text(options: ReportOptions) -> str:
 
 def section_methods(ctx: ReportContext) -> SectionOutput | None:
     """Methods paragraph and software versions."""
+    from .data import settings_of
+
     o = ctx.options
     opts = f"method = {o.method!r}, test = {o.test!r}, level = {o.level:g}"
-    return SectionOutput("methods", "Methods", f"<p>{esc(methods_text(o))}</p><p>Options: {esc(opts)}.</p>")
+    effects = f"<p>Effect sizes: {esc(settings_of(ctx.effects).describe())}</p>"
+    return SectionOutput("methods", "Methods", f"<p>{esc(methods_text(o))}</p>{effects}<p>Options: {esc(opts)}.</p>")
 

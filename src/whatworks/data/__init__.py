@@ -8,6 +8,7 @@ from .problems import DataValidationError, Problem
 from .recompute import recompute_effects, settings_of
 from .settings import EffectSettings
 from .template import scaffold
+from .trials import one_effect_per_trial
 from .validate import validate
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "one_effect_per_trial",
     "recompute_effects",
     "scaffold",
     "settings_of",
