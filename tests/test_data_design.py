@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from conftest import reference
-from whatworks.data import DataQualityWarning, EffectSettings, load_reviews, recompute_effects, settings_of, validate
+from whatworks.data import (DataQualityWarning, EffectSettings, list_reviews, load_reviews, recompute_effects,
+                            settings_of, validate)
 from whatworks.data.compute import compute_effects
 from whatworks.effects import smd, smd_from_md_ci, smd_ppc2
 
@@ -163,6 +164,8 @@ def test_excluded_rows_do_not_compete(effects):
 def test_every_pool_holds_one_effect_per_trial(effects):
     pooled = effects[effects["pool"]]
     assert pooled.groupby(["review", "study_id"]).size().max() == 1
+    n_trials = effects.loc[effects["pool"], "study_id"].nunique()
+    assert list_reviews(FIXTURE)["n_pooled_effects"].tolist() == [n_trials]  # the catalogue counts the same
 
 
 # --- F rows and validation of the design columns ---------------------------------------------------------

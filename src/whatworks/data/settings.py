@@ -76,6 +76,18 @@ class EffectSettings:
         """The settings as a plain dict (for a CSV or JSON record of the analysis)."""
         return asdict(self)
 
+    def label(self) -> str:
+        """The settings in a few words, for a table cell.
+
+        Examples
+        --------
+        >>> EffectSettings().label()
+        'd_ppc2 for pre-post trials (r = 0.5 where not printed); ICC = 0.05 where not printed'
+        """
+        prepost = (f"d_ppc2 for pre-post trials (r = {self.prepost_r:g} where not printed)" if self.prepost == "ppc2"
+                   else "post-test g for pre-post trials")
+        return f"{prepost}; ICC = {self.icc:g} where not printed"
+
     def describe(self) -> str:
         """The settings in words, for a methods section."""
         if self.prepost == "ppc2":

@@ -201,8 +201,9 @@ def sensitivity_analyses(
     def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
         return lambda: contrasts(data, m, t)
 
+    base = settings if settings is not None else settings_of(reviews if reviews is not None else frame)
     primary = contrast if contrast is not None else contrasts(frame, method, test)
-    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
+    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary, note=f"effects: {base.label()}"))
     for m in ("DL", "PM", "REML"):
         if m != method:
             rows.append(_combined_row("estimator", f"{m}, {test}", refit(frame, m)))
@@ -262,7 +263,6 @@ def sensitivity_analyses(
                                ("adults under older age only (adults, young adults)", ("adults", "young_adults"))):
             rows.append(_combined_row("age band", setting, refit(_subset(frame, age.isin(bands).fillna(False)))))
 
-    base = settings if settings is not None else settings_of(reviews if reviews is not None else frame)
     rows += design_rows(frame, reviews, base, lambda a, s, data, note: _combined_row(a, s, refit(data), note=note))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
