@@ -86,8 +86,8 @@ def test_plots_return_axes(res):
 
 
 def test_report_section(res):
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks.finding.report_section import section_finding
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_finding
 
     ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(),
                         options=ReportOptions(), data_root="bundled")

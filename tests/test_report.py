@@ -115,7 +115,7 @@ def test_options_format_and_quiet(tmp_path, capsys):
 
 
 def test_review_selection(tmp_path):
-    from whatworks._report_sections import section_reviews, section_strategies
+    from whatworks.report.sections import section_reviews, section_strategies
 
     res = run_report(data=DATA, out=tmp_path, formats=["svg"], reviews=["living"],
                      sections=[section_strategies, section_reviews])
@@ -156,7 +156,7 @@ def test_help(capsys):
 
 
 def test_a_section_can_be_added(tmp_path):
-    from whatworks._report_api import ReportContext, SectionOutput, figure_ref, result_row
+    from whatworks.report.api import ReportContext, SectionOutput, figure_ref, result_row
 
     def section_extra(ctx: ReportContext) -> SectionOutput:
         rows = ctx.effects[ctx.effects["pool"]]
@@ -174,8 +174,8 @@ def test_a_section_can_be_added(tmp_path):
 
 def test_overlap_section_counts_trials_across_folders():
     from whatworks import list_reviews, load_pooled, load_reviews
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks._report_sections import section_overlap
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_overlap
 
     effects = load_reviews()
     ctx = ReportContext(effects=effects, pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
@@ -193,8 +193,8 @@ def test_strategy_section_draws_one_forest_per_fitted_strategy():
     import matplotlib.pyplot as plt
 
     from whatworks import list_reviews, load_pooled, load_reviews
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks._report_sections import section_strategies
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_strategies
 
     ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
                         data_root="bundled")

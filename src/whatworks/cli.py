@@ -79,7 +79,8 @@ def _fail(message: str, code: int) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from whatworks.data.problems import summary_line
-    from whatworks.data.validate import discover, resolve_root, validate
+    from whatworks.data.roots import resolve_root
+    from whatworks.data.validate import discover, validate
 
     root = resolve_root(args.path)
     problems = validate(root)

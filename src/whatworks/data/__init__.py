@@ -3,9 +3,10 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-from .load import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews
+from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
 from .recompute import recompute_effects, settings_of
+from .roots import bundled_root, resolve_root
 from .settings import EffectSettings
 from .template import scaffold
 from .trials import one_effect_per_trial
@@ -22,6 +23,7 @@ __all__ = [
     "load_reviews",
     "one_effect_per_trial",
     "recompute_effects",
+    "resolve_root",
     "scaffold",
     "settings_of",
     "validate",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,27 +20,6 @@ _INT_DTYPE = "Int64"
 
 class DataQualityWarning(UserWarning):
     """Issued when loaded data carry warnings (e.g. an extreme effect); they do not block loading."""
-
-
-def bundled_root() -> Path:
-    """The bundled collection: ``whatworks/_bundled/reviews`` in a wheel, else the checkout's ``data/reviews``.
-
-    Examples
-    --------
-    >>> bundled_root().name
-    'reviews'
-    """
-    try:
-        packaged = resources.files("whatworks") / "_bundled" / "reviews"
-        if packaged.is_dir():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, OSError):  # pragma: no cover - defensive
-        pass
-    checkout = Path(__file__).resolve().parents[3] / "data" / "reviews"
-    if checkout.is_dir():
-        return checkout
-    raise FileNotFoundError("bundled review data not found: neither whatworks/_bundled/reviews in the "
-                            f"installed package nor {checkout} exists; pass root= explicitly")
 
 
 def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[FolderData]:

@@ -25,6 +25,16 @@ STRATEGIES = (
     "multicomponent",
     "other",
 )
+#: The strategies in words, for people (report, README, CLI): Masi et al. 2011's four, then the others.
+STRATEGY_LABELS = {
+    "social_cognition": "Addressing maladaptive social cognition",
+    "social_support": "Enhancing social support",
+    "social_access": "Opportunities for social contact",
+    "social_skills": "Improving social skills",
+    "mindfulness_acceptance": "Mindfulness and acceptance",
+    "multicomponent": "Multicomponent programmes",
+    "other": "Other interventions",
+}
 DESIGNS = ("rct", "non_randomised", "single_group")
 AGE_BANDS = ("children", "adolescents", "young_adults", "adults", "older_adults", "mixed", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")

@@ -18,6 +18,7 @@ from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
 from .design import design_problems
 from .problems import DataValidationError, Problem, Severity, sort_problems
+from .roots import resolve_root
 
 Row = dict[str, object]
 _INT = re.compile(r"^[+-]?\d+$")
@@ -69,18 +70,6 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     except DataValidationError as exc:
         return exc.problems
     return check_collection(folders)[1]
-
-
-def resolve_root(path: str | Path | None) -> Path:
-    """The collection folder to read: ``path``, or the bundled data when ``None``."""
-    if path is None:
-        from .load import bundled_root
-
-        return bundled_root()
-    root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"not a folder: {root}")
-    return root
 
 
 def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:

@@ -8,11 +8,14 @@ import pandas as pd
 
 from ..data.recompute import recompute_effects, settings_of
 from ..data.settings import EffectSettings
+from ..grade import CertaintyTable
 from ..results import frame_to_html
+from .certainty import assess_certainty
 from .claims import ClaimsResult, claims_table
 from .compare import ComparisonResult, compare_published
 from .contrast import DELTA, ContrastResult, strategy_contrasts
 from .dependence import DependenceResult, dependence_analysis
+from .outliers import OutlierResult, strategy_outliers
 from .select import MASI_STRATEGIES, primary_frame, selection_table
 from .sensitivity import SensitivityResult, sensitivity_analyses
 from .strategies import StrategyPooling, pool_strategies
@@ -36,6 +39,10 @@ class FindingResult:
     claims : ClaimsResult
     comparison : ComparisonResult or None
         Ours vs published (``None`` without published results).
+    outliers : OutlierResult
+        Studentised residuals, Cook's distance and influence flags per trial of each strategy (k >= 3).
+    certainty : CertaintyTable
+        GRADE certainty of the contrast and of each strategy against control (the summary of findings).
     verdict : str
         The verdict on the central claim (C1). headline : str, the same in a sentence with its numbers.
     settings : EffectSettings
@@ -50,6 +57,8 @@ class FindingResult:
     sensitivity: SensitivityResult = field(repr=False)
     claims: ClaimsResult = field(repr=False)
     comparison: ComparisonResult | None = field(repr=False)
+    certainty: CertaintyTable | None = field(default=None, repr=False)
+    outliers: OutlierResult | None = field(default=None, repr=False)
     verdict: str = ""
     headline: str = ""
     method: str = "REML"
@@ -64,6 +73,10 @@ class FindingResult:
         """The headline, then per-strategy pooling, contrasts, dependence, sensitivity and claims."""
         parts = [self.headline, self.pooling.summary(), self.contrast.summary(), self.dependence.summary(),
                  self.sensitivity.summary(), self.claims.summary()]
+        if self.certainty is not None:
+            parts.insert(1, self.certainty.summary())
+        if self.outliers is not None:
+            parts.insert(-2, self.outliers.summary())
         return "\n\n".join(parts)
 
     def __repr__(self) -> str:
@@ -145,10 +158,13 @@ def run_finding(
                                        reference=reference, others=others, method=method, test=test, delta=delta,
                                        settings=settings)
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
+    certainty = assess_certainty(primary, pooling, contrast)
+    outliers = strategy_outliers(primary, pooling)
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)
     return FindingResult(primary=primary, selection=selection, pooling=pooling, contrast=contrast,
                          dependence=dependence, sensitivity=sensitivity, claims=claims, comparison=comparison,
+                         certainty=certainty, outliers=outliers,
                          verdict=str(contrast.combined()["verdict"]), headline=headline(contrast), method=method,
                          test=test, settings=settings)

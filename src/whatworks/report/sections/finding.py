@@ -1,15 +1,14 @@
-"""The finding as a section of ``python -m whatworks.report``: :func:`section_finding`.
+"""Report section: the strategy finding (:func:`section_finding`): verdict, pooling, contrasts, sensitivity, claims.
 
-A section function (see :mod:`whatworks._report_api`): it computes and draws, and returns HTML, results
-rows, figures and CSV tables (``claims.csv`` among them); the report writes them. Register it by adding
-``section_finding`` to ``whatworks.report.DEFAULT_SECTIONS``.
+A section function (see :mod:`whatworks.report.api`): it computes and draws, and returns HTML, results
+rows, figures and CSV tables (``claims.csv`` among them); the report writes them.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .._report_api import (
+from ..api import (
     ReportContext,
     ReportFigure,
     SectionOutput,
@@ -17,8 +16,8 @@ from .._report_api import (
     figure_ref,
     html_table,
 )
-from ..plots._style import figure_of
-from .run import FindingResult, run_finding
+from ...finding import FindingResult, run_finding
+from ...plots._style import figure_of
 
 #: CSV files the section contributes (name without ".csv" -> what).
 TABLES = {
@@ -28,11 +27,12 @@ TABLES = {
     "finding_sensitivity": "sensitivity analyses",
     "finding_comparison": "ours vs published subgroup estimates",
     "finding_selection": "every coded row, in or out of the primary analysis, and why",
+    "summary_of_findings": "GRADE certainty of the contrast and of each strategy against control",
 }
 
 
 def _figures(res: FindingResult) -> list[ReportFigure]:
-    from .plots import comparison_plot, contrast_plot
+    from ...finding.plots import comparison_plot, contrast_plot
 
     figs = []
     ax = contrast_plot(res.contrast, extra=res.dependence.table)
@@ -83,6 +83,8 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
     tables = [("claims", claims), ("finding_strategies", res.pooling.to_frame()),
               ("finding_contrasts", contr), ("finding_sensitivity", sens),
               ("finding_selection", res.selection)]
+    if res.certainty is not None:
+        tables.append(("summary_of_findings", res.certainty.to_frame()))
     if res.comparison is not None:
         parts += ["<h3>Against the published reviews</h3>", html_table(res.comparison.to_frame()),
                   figure_ref("finding_vs_published")]

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from ._report_api import SectionOutput
+from .api import SectionOutput
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 2em auto;

@@ -3,10 +3,11 @@
 A section is a function ``ReportContext -> SectionOutput | None``. It returns its HTML body (figures
 referenced by :func:`figure_ref`), rows for ``results.csv`` (:data:`RESULT_COLUMNS`, see
 :func:`result_row`), the matplotlib figures it drew and any extra CSV tables.
-It writes nothing: :mod:`whatworks.report` renders, writes and embeds. To add a section (for example the
-strategy contrasts, sensitivity analyses and claims table of the finding), write such a function and add
-it to :data:`whatworks.report.DEFAULT_SECTIONS`; results of earlier sections are in ``ctx.results``
-(``"strategy"``: the SubgroupResult, ``"strategy_rows"``: the rows it pooled).
+It writes nothing: :mod:`whatworks.report.run` renders, writes and embeds. To add a section, write such a
+function (one module per section in :mod:`whatworks.report.sections`) and add it to
+:data:`whatworks.report.DEFAULT_SECTIONS`; results of earlier sections are in ``ctx.results``
+(``"strategy"``: the SubgroupResult, ``"strategy_rows"``: the rows it pooled, ``"finding"``: the
+FindingResult).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 import numpy as np
 import pandas as pd
 
-from .model import meta_analyze
-from .plots import _style as st
+from ..model import meta_analyze
+from ..plots import _style as st
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .results import MetaResult
+    from ..results import MetaResult
 
 #: Columns of ``results.csv``, one row per analysis x subgroup.
 RESULT_COLUMNS = (
@@ -165,7 +166,7 @@ def strategy_rows(effects: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     standardised mean differences of RCTs, one effect per trial, a trial coded in several review
     folders taken from the living review when it is coded there.
     """
-    from .finding.select import primary_frame
+    from ..finding.select import primary_frame
 
     chosen = primary_frame(effects)
     candidates = effects[effects["pool"] & (effects["metric"] == "SMD") & (effects["design"] == "rct")]
