@@ -225,6 +225,12 @@ def test_cluster_trial_without_clusters_is_pooled_uncorrected_with_a_warning(tmp
     assert r["pool"] and r["cluster_uncorrected"] and np.isnan(r["design_effect"])
     assert r["vi"] == pytest.approx(R["cluster"]["means_post"]["vi_uncorrected"], rel=RTOL)
     assert "not corrected for clustering" in r["yi_note"]
+    quiet = _copy(tmp_path / "ack", lambda rows: rows["clpost2019"].update(
+        n_clusters="", missing="number of clusters not reported"))
+    assert validate(quiet) == []  # the coder recorded that it could not be read: no warning, still flagged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert row(load_reviews(quiet), "clpost2019")["cluster_uncorrected"]
 
 
 @pytest.mark.parametrize("effect_id, edit, column, severity, text", [

@@ -9,8 +9,9 @@ row rules of the design columns). Rows are the typed dicts of the validator (``N
 - **Cluster trials** (:func:`cluster_design`): ``randomisation_unit = cluster`` with ``n_clusters`` gives
   the design effect ``1 + (m - 1) ICC`` with ``m = n / n_clusters`` (Cochrane Handbook v6, 23.1.4), the
   printed ``icc`` or else :attr:`EffectSettings.icc`. Without ``n_clusters`` the row cannot be corrected:
-  it is pooled uncorrected, flagged ``cluster_uncorrected`` (and a validation warning says so), and the
-  finding has a sensitivity row without such trials.
+  it is pooled uncorrected, flagged ``cluster_uncorrected`` (a validation warning says so unless the row's
+  ``missing`` records that the number of clusters could not be read), and the finding has a sensitivity
+  row without such trials.
 - **Baseline balance** (:func:`baseline`): Hedges' g of the baseline means (pre means, pre SDs, arm n;
   :func:`whatworks.effects.smd`), signed like ``yi`` (negative = treatment arm less lonely at baseline);
   ``|g| >`` :data:`BASELINE_IMBALANCE` flags the row.
@@ -149,11 +150,12 @@ def design_problems(row: Row) -> list[tuple[str, str, str]]:
             out.append((name, f"{name} is for cluster-randomised trials: set randomisation_unit = cluster, or leave "
                         f"{name} empty", "warning"))
     n = _arm_total(row)
-    if cluster and row.get("n_clusters") is None:
+    acknowledged = "clusters" in str(row.get("missing") or "").lower()  # the coder says it could not be read
+    if cluster and row.get("n_clusters") is None and not acknowledged:
         out.append(("n_clusters", "cluster-randomised but n_clusters is empty: the effect cannot be corrected for "
                     "clustering and is pooled uncorrected (flagged cluster_uncorrected); code the number of "
-                    "clusters from the source", "warning"))
-    elif cluster and n is not None and _num(row, "n_clusters") > n:
+                    "clusters from the source, or say in missing that it could not be read", "warning"))
+    if cluster and row.get("n_clusters") is not None and n is not None and _num(row, "n_clusters") > n:
         out.append(("n_clusters", f"{row['n_clusters']} clusters but only {n:g} participants", "error"))
     if row.get("n_randomised") is not None and row.get("n_treatment") is not None and row.get("n_control") is not None:
         arms = _num(row, "n_treatment") + _num(row, "n_control")
