@@ -56,6 +56,8 @@ POOLED_MODELS = ("random", "fixed", "unknown")
 RELIABILITIES = ("primary", "secondary", "ai_summary", "repository_output")
 N_BASES = ("analysed", "randomised", "unknown")
 RANDOMISATION_UNITS = ("individual", "cluster", "unknown")
+#: Role of a row's timepoint: the first assessment after the intervention ended, or a later one.
+TIMEPOINT_ROLES = ("post", "follow_up")
 #: Risk-of-bias tools, judgements and RoB 2 domains (RoB 2: Sterne et al. 2019; ROBINS-I: Sterne et al.
 #: 2016), defined in :mod:`whatworks.rob` with the overall algorithm that uses them.
 ROB_TOOLS = _rob.ROB_TOOLS
@@ -125,6 +127,9 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     # outcome and sample
     _c("scale", "str", "loneliness scale as named by the source"),
     _c("timepoint", "str", "e.g. post (8 weeks)"),
+    _c("timepoint_role", "vocab", "post (first assessment after the intervention ended) or follow_up (a later one)",
+       vocab=TIMEPOINT_ROLES),
+    _c("primary_effect", "bool", "true marks the coder's choice among several poolable rows of one trial"),
     _c("n_treatment", "int", "analysed n, treatment arm", req=True, minimum=2),
     _c("n_control", "int", "analysed n, control arm", req=True, minimum=2),
     _c("n_total", "int", "total n when only the total is reported", minimum=2),
@@ -236,7 +241,11 @@ def _rob_columns() -> tuple[Column, ...]:
 RISK_OF_BIAS_COLUMNS: tuple[Column, ...] = _rob_columns()
 
 #: Columns the loader computes; a file that types them is rejected.
-COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason", "rob_tool", "rob_overall")
+COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason", "baseline_smd",
+                           "baseline_imbalance", "design_effect", "cluster_uncorrected")
+#: Columns the loader adds from the folder's ``risk_of_bias.csv`` (:func:`whatworks.data.attach_risk_of_bias`);
+#: a file that types them is rejected. They sit before the computed columns and are not recomputed.
+ROB_EFFECT_COLUMNS = ("rob_tool", "rob_overall")
 COMPUTED_POOLED_COLUMNS = ("estimate_norm", "ci_low_norm", "ci_high_norm")
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.recompute import recompute_effects, settings_of
+from ..data.settings import EffectSettings
 from ..grade import CertaintyTable
 from ..results import frame_to_html
 from .certainty import assess_certainty
@@ -43,6 +45,8 @@ class FindingResult:
         GRADE certainty of the contrast and of each strategy against control (the summary of findings).
     verdict : str
         The verdict on the central claim (C1). headline : str, the same in a sentence with its numbers.
+    settings : EffectSettings
+        The effect-size settings of the primary analysis (``settings.describe()`` for a methods text).
     """
 
     primary: pd.DataFrame = field(repr=False)
@@ -59,6 +63,7 @@ class FindingResult:
     headline: str = ""
     method: str = "REML"
     test: str = "knha"
+    settings: EffectSettings = field(default_factory=EffectSettings)
 
     def to_frame(self) -> pd.DataFrame:
         """The claims table (``claims.csv``)."""
@@ -106,6 +111,7 @@ def run_finding(
     reference: str = "social_cognition",
     others: tuple[str, ...] = MASI_STRATEGIES[1:],
     delta: float = DELTA,
+    settings: EffectSettings | None = None,
 ) -> FindingResult:
     """Run the whole finding on a collection: primary selection, pooling, contrast, dependence,
     sensitivity, claims and the comparison with published reviews.
@@ -124,6 +130,9 @@ def run_finding(
         The strategy claimed to work best and those it is compared with.
     delta : float
         Smallest meaningful difference in g for the verdict.
+    settings : EffectSettings, optional
+        Effect-size settings (assumed pre-post correlation, ICC). Default: those ``frame`` was loaded
+        with; other settings recompute the effects first (:func:`whatworks.data.recompute_effects`).
 
     Returns
     -------
@@ -136,13 +145,18 @@ def run_finding(
     >>> res.verdict in ("supported", "not supported", "inconclusive", "cannot be tested")
     True
     """
+    loaded = settings_of(frame)
+    if settings is not None and settings != loaded:
+        frame = recompute_effects(frame, settings)
+    settings = settings if settings is not None else loaded
     primary = primary_frame(frame)
     selection = selection_table(frame)
     pooling = pool_strategies(primary, method=method, test=test)
     contrast = strategy_contrasts(primary, reference=reference, others=others, method=method, test=test, delta=delta)
     dependence = dependence_analysis(contrast)
     sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
-                                       reference=reference, others=others, method=method, test=test, delta=delta)
+                                       reference=reference, others=others, method=method, test=test, delta=delta,
+                                       settings=settings)
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
     certainty = assess_certainty(primary, pooling, contrast)
     outliers = strategy_outliers(primary, pooling)
@@ -153,4 +167,4 @@ def run_finding(
                          dependence=dependence, sensitivity=sensitivity, claims=claims, comparison=comparison,
                          certainty=certainty, outliers=outliers,
                          verdict=str(contrast.combined()["verdict"]), headline=headline(contrast), method=method,
-                         test=test)
+                         test=test, settings=settings)
