@@ -22,7 +22,15 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import DataValidationError, list_reviews, load_pooled, load_reviews, resolve_root, validate
+from ..data import (
+    DataValidationError,
+    list_reviews,
+    load_pooled,
+    load_reviews,
+    load_risk_of_bias,
+    resolve_root,
+    validate,
+)
 from ..estimators import METHODS
 from ..model import TESTS
 from .api import ReportContext, ReportOptions, Section, SectionOutput
@@ -123,12 +131,14 @@ def run_report(
                              f"{', '.join(catalogue['review'])}")
         effects = load_reviews(root, reviews=ids)
         pooled = load_pooled(root, reviews=ids)
+        risk_of_bias = load_risk_of_bias(root, reviews=ids)
     if ids:
         catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
     say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
-    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say)
+    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
+                        risk_of_bias=risk_of_bias)
 
     outputs: list[SectionOutput] = []
     for section in sections:
