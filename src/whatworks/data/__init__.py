@@ -3,23 +3,33 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
+from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
 from .problems import DataValidationError, Problem
+from .risk_of_bias import attach_risk_of_bias
+from .recompute import recompute_effects, settings_of
 from .roots import Collection, bundled_root, find_root, resolve_root
+from .settings import EffectSettings
 from .template import scaffold
+from .trials import one_effect_per_trial
 from .validate import validate
 
 __all__ = [
     "Collection",
     "DataQualityWarning",
     "DataValidationError",
+    "attach_risk_of_bias",
+    "EffectSettings",
     "Problem",
     "bundled_root",
     "find_root",
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "load_risk_of_bias",
+    "one_effect_per_trial",
+    "recompute_effects",
     "resolve_root",
     "scaffold",
+    "settings_of",
     "validate",
 ]

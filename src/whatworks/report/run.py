@@ -22,7 +22,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import DataValidationError, list_reviews, load_pooled, load_reviews, validate
+from ..data import (
+    DataValidationError,
+    list_reviews,
+    load_pooled,
+    load_reviews,
+    load_risk_of_bias,
+    validate,
+)
 from ..data.roots import find_root
 from ..estimators import METHODS
 from ..model import TESTS
@@ -127,12 +134,14 @@ def run_report(
                              f"{', '.join(catalogue['review'])}")
         effects = load_reviews(root, reviews=ids)
         pooled = load_pooled(root, reviews=ids)
+        risk_of_bias = load_risk_of_bias(root, reviews=ids)
     if ids:
         catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
     say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = collection.describe()  # no absolute paths unless given: the same page on any machine
-    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say)
+    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
+                        risk_of_bias=risk_of_bias)
 
     outputs: list[SectionOutput] = []
     import matplotlib
