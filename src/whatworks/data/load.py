@@ -14,6 +14,7 @@ from .problems import DataValidationError, format_problems
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import SETTINGS_ATTR, assign_computed, computed_columns, recompute_effects
 from .settings import DEFAULT_SETTINGS, EffectSettings
+from .roots import resolve_root
 from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
@@ -33,7 +34,7 @@ def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[Folder
             raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
                              f"available: {', '.join(sorted(names)) or '(none)'}")
         folders = [f for f in folders if f.name in set(wanted)]
-    data, problems = check_collection(folders)
+    data, problems = check_collection(folders, root=resolve_root(root))
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
     if problems:
