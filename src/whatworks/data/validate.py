@@ -299,6 +299,9 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
             out.append(Problem(label, r, column, message, severity))
 
         eid = row["effect_id"]
+        if isinstance(eid, str) and not S.EFFECT_ID_PATTERN.match(eid):
+            bad("effect_id", f"{_short(eid)} is not an identifier: lowercase ASCII letters, digits and _, starting "
+                "with a letter, at most 64 characters, e.g. kall2021_wl")
         if eid is not None:
             if eid in seen:
                 bad("effect_id", f"duplicate effect_id {eid!r} (first in row {seen[eid]})")

@@ -5,8 +5,6 @@ The only module of the package that writes files.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +15,7 @@ from typing import SupportsFloat, cast
 import numpy as np
 import pandas as pd
 
+from .._csvout import csv_text
 from .api import RESULT_COLUMNS, ReportContext, ReportFigure, SectionOutput
 from .page import figure_html, render_page
 from .render import render_all, render_figure
@@ -52,23 +51,27 @@ def _cell(col: str, x: object) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return ""
     if col in DECIMALS:  # numeric columns of results.csv
-        return f"{float(cast(SupportsFloat, x)):.{DECIMALS[col]}f}"
+        return _fixed(float(cast(SupportsFloat, x)), DECIMALS[col])
     if col in SIGNIFICANT or col.endswith("pvalue"):
         return f"{float(cast(SupportsFloat, x)):.{SIGNIFICANT.get(col, 4)}g}"
     if isinstance(x, (float, np.floating)):  # other numbers (the sections' tables): 4 decimals
-        return str(int(x)) if float(x).is_integer() else f"{float(x):.4f}"
+        return str(int(x)) if float(x).is_integer() else _fixed(float(x), 4)
     return str(x)
+
+
+def _fixed(x: float, decimals: int) -> str:
+    """``x`` with ``decimals`` decimals; a value that rounds to zero has no sign (not ``-0.0000``)."""
+    text = f"{x:.{decimals}f}"
+    return text.lstrip("-") if float(text) == 0 else text
 
 
 def results_csv(frame: pd.DataFrame) -> str:
     """CSV text of a results table: rounded as :data:`DECIMALS` / :data:`SIGNIFICANT` (p-values), other
-    numbers to 4 decimals, whole numbers as integers, missing values empty."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False):
-        writer.writerow([_cell(c, x) for c, x in zip(frame.columns, row, strict=True)])
-    return buf.getvalue()
+    numbers to 4 decimals, whole numbers as integers, missing values empty; a text cell that a
+    spreadsheet would run as a formula is prefixed with ``'`` (:func:`whatworks._csvout.safe_cell`)."""
+    cols = [str(c) for c in frame.columns]
+    rows = ([_cell(c, x) for c, x in zip(cols, row, strict=True)] for row in frame.itertuples(index=False))
+    return csv_text(cols, rows)
 
 
 def write_report(outputs: list[SectionOutput], out: Path, formats: tuple[str, ...], readme: str | Path | None,
