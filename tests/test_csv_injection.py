@@ -27,7 +27,7 @@ _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 def _dangerous(cell: str) -> bool:
     import re
 
-    return cell.startswith(FORMULA_START) and not re.match(_NUMBER, cell)
+    return len(cell) > 1 and cell.startswith(FORMULA_START) and not re.match(_NUMBER, cell)
 
 
 def _cells(path: Path) -> list[str]:
@@ -40,6 +40,7 @@ def _cells(path: Path) -> list[str]:
     ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
     ("-0.28", "-0.28"), ("+1.5e-05", "+1.5e-05"), ("1e-05", "1e-05"), ("-3", "-3"),  # numbers stay numbers
     ("overall", "overall"), ("social cognition - CBT", "social cognition - CBT"), ("", ""),
+    ("-", "-"), ("=", "="),  # one character carries no formula ("-": the tables' "not applicable")
 ])
 def test_safe_cell(text, expected):
     assert safe_cell(text) == expected

@@ -3,7 +3,8 @@
 A cell a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return) is prefixed with a single quote, OWASP's rule against CSV injection
 (https://owasp.org/www-community/attacks/CSV_Injection). Numbers stay numbers: ``-0.28`` and
-``1e-05`` are written as they are.
+``1e-05`` are written as they are, and so is a lone ``-`` (the tables' "not applicable"; one character
+carries no formula).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def safe_cell(text: str) -> str:
     >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("-0.28"), safe_cell("overall")
     ('\\'=HYPERLINK("http://x")', '-0.28', 'overall')
     """
-    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+    if len(text) > 1 and text.startswith(FORMULA_START) and not _NUMBER.match(text):
         return "'" + text
     return text
 

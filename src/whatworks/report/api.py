@@ -39,6 +39,10 @@ METRIC_LABELS = {"SMD": "Hedges' g", "SMCC_diff": "Difference of standardised me
 FUNNEL_MIN_K = 10  # funnel plots and asymmetry tests only with at least this many effects (Sterne et al. 2011)
 
 
+class UsageError(ValueError):
+    """An option, review id or output folder that cannot be used (exit code 2 on the command line)."""
+
+
 @dataclass(frozen=True)
 class ReportOptions:
     """Analysis options shared by every section (metafor's spellings)."""

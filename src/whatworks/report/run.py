@@ -33,17 +33,13 @@ from ..data import (
 from ..data.roots import find_root
 from ..estimators import METHODS
 from ..model import TESTS
-from .api import ReportContext, ReportOptions, Section, SectionOutput
+from .api import ReportContext, ReportOptions, Section, SectionOutput, UsageError
 from .render import default_jobs
 from .sections import DEFAULT_SECTIONS
-from .write import ReportOutput, write_report
+from .write import ReportOutput, check_target, write_report
 
 FORMATS = ("png", "svg")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """An option or review id that cannot be used (exit code 2 on the command line)."""
 
 
 def run_report(
@@ -68,7 +64,9 @@ def run_report(
         Folder of review folders (default: ``data/reviews`` in the working directory when it exists,
         else the bundled data; :mod:`whatworks.data.roots`).
     out : str or Path
-        Output folder, created if needed; files of earlier runs with the same names are replaced.
+        Output folder: missing, empty or an earlier report. The report is written next to it and moved
+        into place when complete, replacing the earlier report as a whole (a failed run leaves it as it
+        was).
     method, test, level
         Options of every fit (metafor's spellings): tau² estimator, "knha" or "z", confidence level.
     formats : sequence of {"png", "svg"}
@@ -93,7 +91,8 @@ def run_report(
     DataValidationError
         If the data have errors (``problems`` lists them all); nothing is written.
     UsageError
-        For an unknown option or review id (a ValueError). FileNotFoundError: ``data`` is not a folder.
+        For an unknown option or review id, or an ``out`` folder holding files that are not a report (a
+        ValueError). FileNotFoundError: ``data`` is not a folder.
 
     Examples
     --------
@@ -115,6 +114,7 @@ def run_report(
         raise UsageError(f"formats must be one or more of {', '.join(FORMATS)}; got {list(formats)}")
     if not 0 < level < 1:
         raise UsageError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
+    check_target(Path(out))
     collection = find_root(data)
     root = collection.path
     say(collection.line())
