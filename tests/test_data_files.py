@@ -117,6 +117,6 @@ def test_an_oversized_file_is_refused_with_the_limit(collection, monkeypatch):
 
 
 def test_the_documented_limit():
-    assert _csvfile.MAX_FILE_BYTES == 100 * 2**20
+    assert _csvfile.MAX_FILE_BYTES == 512 * 2**20
     doc = (Path(__file__).parents[1] / "docs" / "data-schema.md").read_text(encoding="utf-8")
-    assert "100 MB" in doc
+    assert "512 MB" in doc

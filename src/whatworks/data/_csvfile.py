@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .problems import Problem
 
-#: Largest data file read, in bytes (100 MB). The largest bundled file is about 0.2 MB; 200,000 minimal
-#: rows of effects.csv are about 55 MB. A larger file is refused with a message, not read.
-MAX_FILE_BYTES = 100 * 1024 * 1024
+#: Largest data file read, in bytes (512 MB). The largest bundled file is about 0.2 MB; 200,000 rows coded
+#: as fully as the living review's are about 290 MB. A larger file is refused with a message, not read.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 SEMICOLON_EXPLANATION = (
     "file is semicolon-separated{decimal} (a Dutch/European spreadsheet export); "
@@ -54,25 +54,37 @@ def outside(path: Path, base: Path) -> str | None:
     return None
 
 
-def read_bytes(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file (inside ``base``, when given) of at most
-    :data:`MAX_FILE_BYTES`; else None and a problem naming the file and why (never its contents).
-
-    A FIFO, device or socket is never opened (it could block or never end); the size is checked again
-    on the open file and at most ``MAX_FILE_BYTES + 1`` bytes are read, so a file that grows is refused too.
-    """
+def check_file(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> bool:
+    """Whether ``path`` may be read: a regular file (inside ``base``, when given, after resolving links)
+    of at most :data:`MAX_FILE_BYTES`. Otherwise a problem names the file and why (never its contents)
+    and the file is not opened: a FIFO, device or socket could block or never end."""
     why = outside(path, base) if base is not None else None
     if why:
         problems.append(Problem(label, None, None, why))
-        return None
+        return False
     try:
         info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(label, None, None, f"is not a regular file ({_kind(info.st_mode)}): not read"))
-            return None
-        if info.st_size > MAX_FILE_BYTES:
-            problems.append(Problem(label, None, None, _too_large(info.st_size)))
-            return None
+    except OSError as exc:
+        problems.append(Problem(label, None, None, f"cannot read file: {exc.strerror or exc}"))
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(Problem(label, None, None, f"is not a regular file ({_kind(info.st_mode)}): not read"))
+        return False
+    if info.st_size > MAX_FILE_BYTES:
+        problems.append(Problem(label, None, None, _too_large(info.st_size)))
+        return False
+    return True
+
+
+def read_bytes(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> bytes | None:
+    """The bytes of ``path`` if :func:`check_file` allows it; else None (with the problem).
+
+    The file is opened without blocking and checked again once open (it may have been replaced), and at
+    most ``MAX_FILE_BYTES + 1`` bytes are read, so a file that grew meanwhile is refused too.
+    """
+    if not check_file(path, label, problems, base):
+        return None
+    try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
