@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ...plots import _style as st
 from ...plots import funnel_plot
+from .. import api
 from ..api import ReportContext, ReportFigure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,11 +20,12 @@ def funnel_figure(ctx: ReportContext, fit: MetaResult, name: str, what: str,
     """Funnel with trim-and-fill, and Egger's test; a figure and a row of the bias table."""
     from ...bias import egger_test, trim_and_fill
 
-    import numpy as np
-
     eg = egger_test(fit) if np.ptp(fit.vi) > 0 else None  # Egger's regression needs differing variances
     tf = trim_and_fill(fit)
     ax = funnel_plot(fit, trimfill=tf, xlabel=xlabel, title=f"Funnel plot: {what}")
+    for points in ax.collections:  # thousands of markers: one image inside the SVG, not one path each
+        if np.shape(points.get_offsets())[0] > api.RASTER_MIN_POINTS:
+            points.set_rasterized(True)
     caption = (f"Contour-enhanced funnel plot, {what} (k = {fit.k}). Open circles: {tf.k0} effect(s) imputed by "
                f"trim and fill (L0, {tf.side} side).")
     stat = "t" if fit.test == "knha" else "z"

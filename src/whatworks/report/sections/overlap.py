@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api import ReportContext, SectionOutput, esc, html_table
+from ..api import ReportContext, SectionOutput, bounded_table, esc, html_table
 
 
 def section_overlap(ctx: ReportContext) -> SectionOutput | None:
@@ -21,7 +21,7 @@ def section_overlap(ctx: ReportContext) -> SectionOutput | None:
             f"11-15 % high, over 15 % very high overlap. The living review re-codes trials of the other "
             f"folders on purpose, so its pairs overlap by design; a trial is never pooled twice (see the "
             f"selection rule above).</p>",
-            "<h3>Trials coded in more than one folder</h3>", html_table(shared),
+            "<h3>Trials coded in more than one folder</h3>", bounded_table(shared, "overlap_trials.csv"),
             "<h3>Pairs of folders that share trials</h3>", html_table(pairs)]
     tables = (("overlap_trials", ov.study_frame()), ("overlap_pairs", ov.pairwise))
     return SectionOutput("overlap", "Overlap between reviews", "\n".join(body), tables=tables)

@@ -13,13 +13,16 @@ from ..api import (
     ReportFigure,
     SectionOutput,
     esc,
+    draws_forest,
     figure_ref,
+    forest_table,
     html_table,
     participants,
     pct,
     result_row,
     row_columns,
     strategy_rows,
+    too_many_rows,
 )
 from ._funnel import funnel_figure
 
@@ -60,15 +63,26 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
                                 f"Pooled Hedges' g per strategy, {o.method} with {o.test}: {pct(o.level)} CI (thick) "
                                 f"and prediction interval (thin). k = effects, n = participants."))
     blocks = [rows[rows["strategy"] == lev] for lev in sub.groups]
-    cols = pd.concat([row_columns(b) for b in blocks], ignore_index=True)
     labels_ok = [str(x) for b in blocks for x in b["study"]] == [lab for f in sub.groups.values() for lab in f.labels]
-    ax = forest_plot(sub, columns=cols if labels_ok else None, sort="estimate", xlabel="Hedges' g", max_label_chars=70,
-                     title="Randomised trials by strategy")
-    figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
-                                "Forest plot stratified by strategy: one diamond per strategy, the overall diamond "
-                                "and the test for subgroup differences under the plot."))
+    tables: list[tuple[str, pd.DataFrame]] = []
+    if not draws_forest(sub.overall.k):  # too many rows to draw: the rows go to forest_strategy.csv
+        every = [forest_table(rows[rows["strategy"] == lev], sub.groups.get(lev), o.level, strategy=str(lev))
+                 for lev in sub.levels]  # strategies too small to pool too, without weights
+        tables.append(("forest_strategy", pd.concat(every, ignore_index=True)))
+        stratified = too_many_rows("Forest plot stratified by strategy", sub.overall.k, "forest_strategy.csv")
+    else:
+        cols = pd.concat([row_columns(b) for b in blocks], ignore_index=True)
+        ax = forest_plot(sub, columns=cols if labels_ok else None, sort="estimate", xlabel="Hedges' g",
+                         max_label_chars=70, title="Randomised trials by strategy")
+        figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
+                                    "Forest plot stratified by strategy: one diamond per strategy, the overall "
+                                    "diamond and the test for subgroup differences under the plot."))
+        stratified = figure_ref("forest_strategy")
     per_strategy = []  # one forest per strategy as well, for readers who want a single strategy's trials
     for lev, fit, block in zip(sub.groups, sub.groups.values(), blocks):
+        if not draws_forest(fit.k):
+            per_strategy.append(too_many_rows(st.pretty(lev), fit.k, "forest_strategy.csv"))
+            continue
         ax = forest_plot(fit, columns=row_columns(block) if labels_ok else None, sort="estimate",
                          xlabel="Hedges' g", max_label_chars=70, title=f"Randomised trials: {st.pretty(lev)}")
         name = f"forest_strategy_{lev}"
@@ -93,11 +107,11 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
                f"{st.pval(sub.q_between_pvalue)}. {sub.definition}" if sub.q_between == sub.q_between
                else f"No test for subgroup differences: {sub.q_between_note}.")
     body = [f"<p>{esc(rule)}</p>", figure_ref("summary"), html_table(frame), f"<p>{esc(between)}</p>",
-            figure_ref("forest_strategy"),
+            stratified,
             "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
     if bias_rows:
         body += ["<h3>Small-study effects</h3>", html_table(pd.DataFrame(bias_rows))]
         body += [figure_ref(f.name) for f in figures if f.name.startswith("funnel")]
     else:
         body.append(f"<p>No funnel plot: fewer than {FUNNEL_MIN_K} effects.</p>")
-    return SectionOutput("strategies", title, "\n".join(body), tuple(out_rows), tuple(figures))
+    return SectionOutput("strategies", title, "\n".join(body), tuple(out_rows), tuple(figures), tuple(tables))
