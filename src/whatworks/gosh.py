@@ -3,7 +3,8 @@
 
 The model is refitted to every subset of the studies (all 2^k - 1 when that is at most
 ``max_subsets``, otherwise a seeded random sample of subsets, each study in with probability 1/2 as in
-metafor), each subset one row of a chunked :func:`whatworks.model.fit_batch` batch. Clusters in the
+metafor), each subset one row of a chunked :func:`whatworks.model.fit_batch` batch (subsets of about
+the same size together, packed to their size, so the batches hold sum(k_subset) cells). Clusters in the
 estimate-against-I² plot point to influential studies or subgroups.
 """
 
@@ -129,19 +130,28 @@ def gosh(fit: MetaResult, *, max_subsets: int = 10**6, seed: int | None = None) 
         raise ValueError(f"max_subsets must be >= 2, got {max_subsets}")
     k = fit.k
     incl, exact = _subsets(k, int(max_subsets), seed)
-    chunk = max(1, CHUNK_CELLS // k)
+    sizes = incl.sum(1)
+    by_size = np.argsort(sizes, kind="stable")  # exact subsets are in this order already
     keys = ("beta", "tau2", "i2", "h2", "q", "q_df")
     parts: dict[str, list[np.ndarray]] = {key: [] for key in keys}
-    for start in range(0, incl.shape[0], chunk):
-        pres = incl[start : start + chunk]
-        m = pres.shape[0]
-        batch = Batch.make(np.broadcast_to(fit.yi, (m, k)), np.broadcast_to(fit.vi, (m, k)), present=pres)
+    start = 0
+    while start < incl.shape[0]:
+        # a chunk of subsets of about the same size, each packed to the left into width = its largest size:
+        # the batch holds sum(k_subset) cells, not n_subsets * k (half as many for all subsets)
+        width = int(sizes[by_size[min(start + CHUNK_CELLS // k, incl.shape[0]) - 1]])
+        rows = by_size[start : start + max(1, CHUNK_CELLS // width)]
+        start += rows.size
+        pres = incl[rows]
+        cols = np.argsort(~pres, axis=1, kind="stable")[:, : int(sizes[rows].max())]
+        batch = Batch.make(fit.yi[cols], fit.vi[cols], present=np.take_along_axis(pres, cols, axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):  # one-study subsets: no df, set below
             f = fit_batch(batch, method=fit.method, test="z", level=fit.level)
         f["beta"] = f["beta"][:, 0]
         for key in keys:
-            parts[key].append(np.broadcast_to(f[key], (m,)))
-    r = {key: np.concatenate(parts[key]).astype(float) for key in keys}
+            parts[key].append(np.broadcast_to(f[key], (rows.size,)))
+    back = np.empty_like(by_size)
+    back[by_size] = np.arange(by_size.size)
+    r = {key: np.concatenate(parts[key]).astype(float)[back] for key in keys}
     df = r["q_df"]
     with np.errstate(divide="ignore", invalid="ignore"):
         if fit.method in ("EE", "DL"):  # metafor's fast path for these: I² and H² from Q
@@ -149,5 +159,5 @@ def gosh(fit: MetaResult, *, max_subsets: int = 10**6, seed: int | None = None) 
             r["h2"] = r["q"] / df
     one = df == 0  # a single study: tau2 = 0, Q = 0, I² = 0, H² = 1 (metafor)
     r["tau2"][one], r["q"][one], r["i2"][one], r["h2"][one] = 0.0, 0.0, 0.0, 1.0
-    return GoshResult(incl, incl.sum(1), r["beta"], r["tau2"], r["i2"], r["h2"], r["q"], exact,
+    return GoshResult(incl, sizes, r["beta"], r["tau2"], r["i2"], r["h2"], r["q"], exact,
                       None if exact else seed, k, fit.method, tuple(fit.labels))  # fmt: skip
