@@ -18,7 +18,7 @@ PKG = Path(__file__).parents[1] / "src" / "whatworks"
 
 STATISTICS = ("_dist", "_validation", "_frames", "estimators", "model", "results", "effects", "subgroups",
               "regression", "bias", "influence", "multilevel", "robust", "overlap", "_shown", "selection",
-              "smallstudy", "excess", "failsafe", "henmi_copas", "permutation", "gosh", "baujat")  # fmt: skip
+              "smallstudy", "excess", "failsafe", "henmi_copas", "permutation", "gosh", "baujat", "_chunks")  # fmt: skip
 LAYERS_ABOVE_STATISTICS = ("data", "plots", "report", "finding", "cli", "_report_api", "_report_html",
                            "_report_sections")  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 For each study: x, its contribution to the (residual) heterogeneity, ``(yi - fitted_i)^2 / (tau2 + vi)``;
 y, its influence on the result, ``(fitted_i without the study - fitted_i)^2 / var(fitted_i without the
-study)``. The k leave-one-out fits are one :func:`whatworks.model.fit_batch` batch.
+study)``. The k leave-one-out fits are rows of :func:`whatworks.model.fit_batch` batches (chunked, so
+memory grows linearly with k).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._chunks import rows_per_chunk
 from ._shown import Shown
 from .estimators import Batch
 from .influence import _check_fit
@@ -81,12 +83,17 @@ def baujat(fit: MetaResult | RegressionResult) -> BaujatResult:
         fit = _check_fit(fit, 3, "baujat", " (each refit keeps k - 1 >= 2)")
         X, beta, labels, mods = np.ones((fit.k, 1)), np.array([fit.estimate]), fit.labels, False
     k = fit.k
-    pres = ~np.eye(k, dtype=bool)
-    f = fit_batch(Batch.make(np.broadcast_to(fit.yi, (k, k)), np.broadcast_to(fit.vi, (k, k)), present=pres,
-                             X=X if mods else None), method=fit.method, test=fit.test, level=fit.level)  # fmt: skip
+    pred_del, v_del = np.empty(k), np.empty(k)
+    chunk = rows_per_chunk(k)  # the k leave-one-out fits, in batches of bounded size
+    for start in range(0, k, chunk):
+        rows = np.arange(start, min(start + chunk, k))
+        pres = np.arange(k)[None, :] != rows[:, None]
+        m = rows.size
+        f = fit_batch(Batch.make(np.broadcast_to(fit.yi, (m, k)), np.broadcast_to(fit.vi, (m, k)), present=pres,
+                                 X=X if mods else None), method=fit.method, test=fit.test, level=fit.level)  # fmt: skip
+        pred_del[rows] = np.einsum("ip,ip->i", X[rows], f["beta"])
+        v_del[rows] = np.einsum("ip,ipq,iq->i", X[rows], f["vb"], X[rows])
     pred_full = X @ beta
-    pred_del = np.einsum("ip,ip->i", X, f["beta"])
-    v_del = np.einsum("ip,ipq,iq->i", X, f["vb"], X)
     y = (pred_del - pred_full) ** 2 / v_del
     x = (fit.yi - pred_full) ** 2 / (fit.tau2 + fit.vi)
     return BaujatResult(labels, x, y, k, fit.method, fit.test, mods)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._chunks import CHUNK_CELLS
 from ._shown import Shown
 from .estimators import Batch
 from .influence import _check_fit
 from .model import fit_batch
-from .permutation import CHUNK_CELLS
 from .results import MetaResult, _freeze
 
 #: Columns of :meth:`GoshResult.to_frame`.

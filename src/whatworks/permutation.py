@@ -18,6 +18,7 @@ from math import factorial, prod
 import numpy as np
 import pandas as pd
 
+from ._chunks import rows_per_chunk
 from ._shown import Shown
 from .estimators import Batch
 from .influence import _check_fit
@@ -27,11 +28,10 @@ from .results import MetaResult, _freeze
 
 #: Tolerance of the comparisons with the observed statistic (metafor's ``comptol``).
 COMPTOL = np.finfo(float).eps ** 0.5
-#: Largest number of fits of an exact test.
-MAX_EXACT = 2**24
-#: Cells (datasets x effects) per batch handed to ``fit_batch``: bounds memory (a few MB) and is about the
-#: fastest size (the arrays stay in cache; measured 2^14..2^20).
-CHUNK_CELLS = 2**16
+#: Largest number of fits of an exact test (the permutation distribution is kept: 8 bytes per fit and
+#: coefficient); with moderators the distinct row orders are also held, so fewer.
+MAX_EXACT = 2**22
+MAX_EXACT_MODS = 2**20
 
 
 @dataclass(frozen=True, repr=False)
@@ -179,14 +179,15 @@ def permutation_test(
     if n_iter < 2:
         raise ValueError(f"n_iter must be >= 2, got {n_iter}")
     exact = bool(exact) or n_exact <= n_iter
-    if exact and n_exact > MAX_EXACT:
-        raise ValueError(f"an exact test needs {n_exact:,} fits (more than {MAX_EXACT:,}); use exact=False")
+    cap = MAX_EXACT if X is None else MAX_EXACT_MODS
+    if exact and n_exact > cap:
+        raise ValueError(f"an exact test needs {n_exact:,} fits (more than {cap:,}); use exact=False")
     total = n_exact if exact else int(n_iter)
     rng = np.random.default_rng(seed)  # used only for random permutations
     if X is not None and exact:
         orders = _row_orders(codes)
     t_test = fit.test != "z"
-    chunk = max(1, CHUNK_CELLS // k)
+    chunk = rows_per_chunk(k)
     stats, qms = [], []
     for start in range(0, total, chunk):
         m = min(chunk, total - start)
