@@ -79,3 +79,19 @@ def test_display_and_limits():
     big = meta_analyze(np.linspace(-1, 1, 30), np.full(30, 0.1))
     with pytest.raises(ValueError, match="an exact test needs"):
         permutation_test(big, exact=True)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.integers(3, 9).flatmap(lambda k: st.tuples(st.lists(st.floats(-2, 2), min_size=k, max_size=k),
+                                                     st.lists(st.floats(0.01, 1.0), min_size=k, max_size=k))))
+def test_exact_p_value_is_sign_symmetric_and_a_multiple_of_two_over_2k(data):
+    yi, vi = map(np.array, data)
+    a = permutation_test(meta_analyze(yi, vi, method="DL"), exact=True)
+    b = permutation_test(meta_analyze(-yi, vi, method="DL"), exact=True)
+    assert a.pvalue[0] == b.pvalue[0]
+    assert 2 / 2 ** len(yi) - 1e-12 <= a.pvalue[0] <= 1  # the observed pattern and its mirror image count
+    assert (a.pvalue[0] * 2 ** len(yi)) % 2 == pytest.approx(0, abs=1e-9)

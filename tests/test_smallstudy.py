@@ -86,3 +86,23 @@ def test_small_study_summary_says_why_3psm_fails():
     tab = small_study_summary(fit, min_k=0, steps=(0.025, 0.0251))  # an empty interval: metafor refuses it too
     assert not tab["estimable"].iloc[1] and "no observed p-value" in tab["reason"].iloc[1]
     assert small_study_summary(fit, min_k=0)["estimable"].iloc[1]  # default: the direction of the estimate ("less")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+effects = st.integers(3, 15).flatmap(lambda k: st.tuples(
+    st.lists(st.floats(-2, 2), min_size=k, max_size=k), st.lists(st.floats(0.01, 1.0), min_size=k, max_size=k)))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(effects, st.floats(-3, 3))
+def test_pet_peese_shift_equivariance(data, shift):
+    """Adding a constant to every effect moves both intercepts by it and leaves slopes and SEs alone."""
+    yi, vi = map(np.array, data)
+    if np.ptp(vi) < 1e-3:
+        return
+    a, b = pet_peese(meta_analyze(yi, vi)), pet_peese(meta_analyze(yi + shift, vi))
+    for x, y in ((a.pet, b.pet), (a.peese, b.peese)):
+        assert y.estimate == pytest.approx(x.estimate + shift, abs=1e-8)
+        assert y.slope == pytest.approx(x.slope, rel=1e-6, abs=1e-8) and y.se == pytest.approx(x.se, rel=1e-6)

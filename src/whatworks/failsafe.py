@@ -2,8 +2,8 @@
 
 The number of unpublished null studies that would have to exist to bring the combined result down to
 non-significance (Rosenthal, Rosenberg) or to a target effect (Orwin). It assumes the missing studies
-average a null effect and ignores heterogeneity; reviewers increasingly treat it as a description, not a
-test (Cochrane Handbook 13.3.5.5 advises against it). Reported for completeness and comparison.
+average a null effect and ignores heterogeneity, and the Cochrane Handbook does not recommend it (version
+5.1, section 10.4.4.3). Reported for completeness and comparison with older reviews.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ def _wls_limit(yi: np.ndarray, vi: np.ndarray, predictor: np.ndarray, name: str,
     df = k - 2
     sigma2 = float(np.sum(e**2 / vi) / df)
     se = np.sqrt(np.diag(M) * sigma2)
-    stat = beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # a perfect fit: se = 0, no test (lm warns)
+        stat = beta / se
     p = 2 * _dist.t_sf(np.abs(stat), df)
     crit = float(_dist.t_ppf(0.5 + level / 2, df))
     return Limit(name, float(beta[0]), float(se[0]), float(stat[0]), df, float(p[0]), float(beta[0] - crit * se[0]),
@@ -197,8 +198,8 @@ def small_study_summary(
         ("less" when it is negative, as for loneliness reductions in this project's data).
     min_k : int
         Fewer effects than this: the adjustments are reported as not estimable. The default 10 follows
-        the Cochrane Handbook (section 13.3.5.4: tests for funnel plot asymmetry need at least 10
-        studies); 0 turns the check off.
+        Sterne et al. (2011, BMJ 343:d4002), taken up by the Cochrane Handbook (chapter 13): funnel-plot
+        methods only with at least 10 studies; 0 turns the check off.
     alpha : float
         Level of PET-PEESE's two-sided test of PET's intercept.
 
