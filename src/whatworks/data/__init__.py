@@ -3,6 +3,7 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
+from .fingerprint import collection_files, collection_fingerprint
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
 from .roots import bundled_root, resolve_root
@@ -14,6 +15,8 @@ __all__ = [
     "DataValidationError",
     "Problem",
     "bundled_root",
+    "collection_files",
+    "collection_fingerprint",
     "list_reviews",
     "load_pooled",
     "load_reviews",
