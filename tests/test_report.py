@@ -104,12 +104,15 @@ def test_two_runs_are_byte_identical(first_run, tmp_path):
 
 def test_options_format_and_quiet(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "DL", "--test", "z"]) == 0
+    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "dl", "--test", "Z"]) == 0
     err = capsys.readouterr().err
-    assert "validating" in err and "wrote" in err  # one progress line per step
+    lines = err.strip().splitlines()
+    assert "checking the data" in err and "wrote" in err  # one progress line per step, in words
+    assert "the pooled effect of each strategy" in err and "section_" not in err and "section " not in err
+    assert lines[-1].endswith(str(out / "report.html"))  # the last line names the page
     assert not list(out.rglob("*.png"))
     res = pd.read_csv(out / "results.csv")
-    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}
+    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}  # case-insensitive names, canonical spelling
     assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
 
@@ -145,11 +148,23 @@ def test_usage_errors_exit_2(argv, tmp_path, capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_version(capsys):
+    from whatworks.report.sections import software_versions
+
+    with pytest.raises(SystemExit) as exc:  # argparse's version action exits 0 after printing
+        from whatworks.report import build_parser
+
+        build_parser().parse_args(["--version"])
+    assert exc.value.code == 0
+    assert main(["--version"]) == 0
+    assert software_versions()["whatworks"] in capsys.readouterr().out
+
+
 def test_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures",
-                   "--jobs"):
+                   "--jobs", "--version"):
         assert option in text
     proc = subprocess.run([sys.executable, "-m", "whatworks.report", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage:" in proc.stdout
