@@ -46,19 +46,8 @@ STRATEGY_COLOURS = {
     "other": GREY,
 }
 
-#: The strategy vocabulary in words (Masi et al. 2011's names for the four strategies), for every figure
-#: and text meant for people.
-STRATEGY_LABELS = {
-    "social_cognition": "Addressing negative social thoughts (social cognition)",
-    "social_support": "Enhancing social support",
-    "social_access": "Opportunities for social contact",
-    "social_skills": "Social skills training",
-    "mindfulness_acceptance": "Mindfulness and acceptance",
-    "multicomponent": "Multicomponent programmes",
-    "other": "Other interventions",
-}
-
-#: Short strategy names where space is tight (figure rows, table cells).
+#: Short strategy names where space is tight (figure rows, table cells); the full names for text are
+#: :data:`whatworks.data.schema.STRATEGY_LABELS`.
 STRATEGY_SHORT = {
     "social_cognition": "Social cognition",
     "social_support": "Social support",

@@ -93,7 +93,8 @@ def summary_plot(
         interval beyond them ends in an arrow), title. level : confidence level written in the header.
 
     A row with ``k == 1`` is a single trial's own estimate: drawn as a square, without a prediction
-    interval. The prediction interval is also printed as a column.
+    interval; a row without an estimate (``k == 0``) is listed in grey and not drawn. The prediction
+    interval is also printed as a column.
 
     Returns
     -------
@@ -119,8 +120,10 @@ def summary_plot(
         t = t.iloc[np.argsort(t["estimate"].to_numpy(dtype=float), kind="stable")].reset_index(drop=True)
     pct = f"{100 * level:g}%"
     single = (t["k"].astype(float) == 1).to_numpy()
+    empty = ~np.isfinite(t["estimate"].to_numpy(dtype=float))
     left = [str(s) for s in t["label"]]
-    right = [st.interval(r.estimate, r.ci_low, r.ci_high) for r in t.itertuples()]
+    right = ["no trials" if e else st.interval(r.estimate, r.ci_low, r.ci_high)
+             for e, r in zip(empty, t.itertuples(), strict=True)]
     pis = ["" if one or not (np.isfinite(r.pi_low) and np.isfinite(r.pi_high))
            else f"[{st.num(r.pi_low)}, {st.num(r.pi_high)}]" for one, r in zip(single, t.itertuples(), strict=True)]
     kn = [f"{int(r.k)}" + ("" if pd.isna(r.n) else f" / {int(r.n):,}") for r in t.itertuples()]
@@ -160,6 +163,12 @@ def summary_plot(
     clipped = False
     for i, (r, y, lt) in enumerate(zip(t.itertuples(), ys, left, strict=True)):
         c = st.strategy_colour(r.strategy, default=st.STUDY_COLOUR)
+        texts = [(0, lt, "left", -lw)] + [(1, col[i], ha, dx) for col, (dx, ha) in zip(cols, col_pos, strict=True)]
+        for x, text, ha, dx in texts:
+            ax.text(x, y, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, clip_on=False,
+                    color=st.GREY if empty[i] else "black")
+        if empty[i]:  # a strategy without trials: listed, nothing drawn
+            continue
         if not single[i] and np.isfinite(r.pi_low) and np.isfinite(r.pi_high):
             lo, hi = max(r.pi_low, xmin), min(r.pi_high, xmax)
             ax.plot((lo, hi), [y, y], color=c, lw=1.0, solid_capstyle="butt", zorder=2, gid="summary-pi")
@@ -172,9 +181,6 @@ def summary_plot(
         ax.plot([r.estimate], [y], ls="none", marker="s" if single[i] else "D", ms=5.5 if single[i] else 6,
                 color="white", markeredgecolor="black", markeredgewidth=0.9, zorder=4,
                 gid="summary-single" if single[i] else "summary-estimate")
-        texts = [(0, lt, "left", -lw)] + [(1, col[i], ha, dx) for col, (dx, ha) in zip(cols, col_pos, strict=True)]
-        for x, text, ha, dx in texts:
-            ax.text(x, y, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, clip_on=False)
 
     st.axis_texts(ax, xlabel, favours, 0.0)
     key = f"Diamond: pooled estimate; thick line: {pct} confidence interval; thin line: {pct} prediction interval"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..finding.contrast import effect_verdict
+from ..finding.outliers import RSTUDENT_LIMIT as OUTLIER_Z  # the finding's outlier rule, kept in one place
 from ..results import MetaResult
 from .format import interval, num, p_text
 
-OUTLIER_Z = 1.96  # |externally studentised residual| above this: a potential outlier (Viechtbauer & Cheung 2010)
 EGGER_MIN_K = 10  # below this Egger's test has too little power to be interpreted (Sterne et al. 2011)
 
 

@@ -124,13 +124,20 @@ def main_certainty(res: Any) -> pd.Series | None:
 
 
 def certainty_sentence(row: pd.Series | None) -> str:
+    """The main question's GRADE certainty in one sentence: level, downgraded domains, statement."""
     if row is None:
         return "not assessed in this run (GRADE); the claims table grades credibility with umbrella-review classes."
-    level = str(row.get("certainty", "")).strip()
-    words = CERTAINTY_WORDS.get(level.lower().replace(" ", "_"), level.replace("_", " "))
-    reasons = row.get("reasons", "")
-    reasons = "" if reasons is None or (isinstance(reasons, float) and np.isnan(reasons)) else str(reasons)
-    return f"{words} (GRADE)" + (f"; {reasons}" if reasons else "") + "."
+    level = str(row.get("certainty", "")).strip().replace("_", " ")
+    domains = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+    down = [d.replace("_", " ") for d in domains
+            if isinstance(row.get(d), str) and str(row[d]).startswith(("serious", "very serious"))]
+    text = f"{level} (GRADE)"
+    if down:
+        text += f", downgraded for {', '.join(down[:-1]) + ' and ' + down[-1] if len(down) > 1 else down[0]}"
+    statement = row.get("statement")
+    if isinstance(statement, str) and statement.strip():
+        return f"{text}: {statement.strip().rstrip('.')}."
+    return f"{text}: {CERTAINTY_WORDS.get(level.lower().replace(' ', '_'), '').split(': ', 1)[-1]}."
 
 
 def _verdict_sentence(c: pd.Series) -> str:
@@ -163,24 +170,27 @@ def section_bottom_line(ctx: ReportContext) -> SectionOutput | None:
             published = published_contrasts(ctx.pooled, catalogue=ctx.catalogue)
             ctx.results["published_contrasts"] = published
         out, keep = interval_statements(float(c["ci_low"]), float(c["ci_high"]), res.contrast.delta)
-        items = [f"<li><b>The data rule out</b> {_join(out)}.</li>",
-                 f"<li><b>They cannot rule out</b> {_join(keep)}.</li>" if keep else ""]
-        vs = res.contrast.table[res.contrast.table["comparison"] == "social_support"]
         gaps = [(f"{refs.cite(g['review'])} ({num(g['reference_estimate'])} vs {num(g['comparison_estimate'])})",
                  float(g["difference"])) for g in published_gaps(published, "social_support")]
+        beyond, _, _ = gap_statements(float(c["ci_low"]), float(c["ci_high"]), gaps)
+        if beyond and out and out[0].startswith("an advantage"):
+            out[0] += f" (and with it the gap reported by {_join(beyond, 'or')})"
+        items = [f"<li><b>The data rule out</b> {_join(out, 'and')}.</li>",
+                 f"<li><b>They cannot rule out</b> {_join(keep)}.</li>" if keep else ""]
+        vs = res.contrast.table[res.contrast.table["comparison"] == "social_support"]
         if gaps and len(vs) and np.isfinite(float(vs["ci_low"].iloc[0])):
             v = vs.iloc[0]
             excluded, edge, included = gap_statements(float(v["ci_low"]), float(v["ci_high"]), gaps)
-            text = (f"<li><b>The published gaps</b> against social support: this synthesis's social cognition vs "
-                    f"social support difference, {interval(v['difference'], v['ci_low'], v['ci_high'])}, ")
+            text = (f"<li><b>Like for like</b>, social cognition vs social support only "
+                    f"({interval(v['difference'], v['ci_low'], v['ci_high'])}): the data ")
             bits = []
             if excluded:
-                bits.append(f"rules out the gaps reported by {_join(excluded, 'and')}")
+                bits.append(f"rule out the gap reported by {_join(excluded, 'and')}")
             if edge:
                 bits.append(f"{'the one' if excluded else 'the gap'} reported by {_join(edge, 'and')} lies at the "
                             "edge of its interval")
             if included:
-                bits.append(f"it does not rule out the gap reported by {_join(included, 'or')}")
+                bits.append(f"{'not' if excluded else 'do not rule out'} the gap reported by {_join(included, 'or')}")
             text += "; ".join(bits)
             items.append(text + ".</li>")
         items.append(f"<li><b>Each kind on its own</b> (pooled g, negative = less lonely): {_per_strategy(res)}.</li>")

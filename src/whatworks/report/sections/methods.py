@@ -12,6 +12,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
+from ...data import settings_of
 from ...finding.grading import THRESHOLDS
 from ..api import FUNNEL_MIN_K, ReportContext, ReportOptions, SectionOutput, esc, pct, refs_of
 from ..interpret import EGGER_MIN_K, OUTLIER_Z
@@ -123,8 +124,9 @@ def section_methods(ctx: ReportContext) -> SectionOutput | None:
     finding = ctx.results.get("finding")
     opts = (f"method = {o.method!r}, test = {o.test!r}, level = {o.level:g}; rerun with "
             f"python -m whatworks.report --method {o.method} --test {o.test}")
-    return SectionOutput("methods", "Methods", methods_text(o, refs, finding) + f"<p class=\"meta\">Options: "
-                         f"{esc(opts)}.</p>")
+    effects = f"<p>Effect sizes: {esc(settings_of(ctx.effects).describe())}</p>"
+    return SectionOutput("methods", "Methods", methods_text(o, refs, finding) + effects
+                         + f"<p class=\"meta\">Options: {esc(opts)}.</p>")
 
 
 def section_references(ctx: ReportContext) -> SectionOutput | None:

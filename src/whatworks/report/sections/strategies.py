@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...data.schema import STRATEGY_LABELS
 from ...plots import _style as st
 from ...plots import forest_plot, summary_plot
 from ..api import (
@@ -34,9 +35,22 @@ def _swatch(strategy: str) -> str:
 
 
 def strategy_table(pooling: object) -> pd.DataFrame:
-    """The summary chart's rows from a StrategyPooling: every strategy, a single trial labelled as such."""
+    """The summary chart's rows from a StrategyPooling, in the strategy order: every strategy, Masi's four
+    even without trials (k = 0), a single trial labelled as not pooled."""
+    from ...finding.select import MASI_STRATEGIES
+    from ...finding.strategies import order_strategies
+
     t = pooling.to_frame()  # type: ignore[attr-defined]
-    label = [st.pretty(s) + (" (one trial, not pooled)" if k == 1 else "") for s, k in zip(t["strategy"], t["k"])]
+    absent = [s for s in MASI_STRATEGIES if s not in set(t["strategy"])]
+    if absent:
+        t = pd.concat([t, pd.DataFrame({"strategy": absent, "k": 0, "n": 0, "note": "no trials in this synthesis"})],
+                      ignore_index=True)
+        t["k"] = t["k"].astype("Int64")
+        t["n"] = t["n"].astype("Int64")
+        order = {s: i for i, s in enumerate(order_strategies(t["strategy"]))}
+        t = t.iloc[sorted(range(len(t)), key=lambda i: order[t["strategy"].iloc[i]])].reset_index(drop=True)
+    label = [st.pretty(s) + (" (one trial, not pooled)" if k == 1 else " (no trials)" if k == 0 else "")
+             for s, k in zip(t["strategy"], t["k"], strict=True)]
     return t.assign(label=label)
 
 
@@ -83,9 +97,10 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
 
     shown = table.copy()
     shown["strategy"] = [Markup(_swatch(s) + esc(st.pretty(s))) for s in shown["strategy"]]
-    shown.loc[shown["k"] == 1, ["pi_low", "pi_high", "tau2", "i2", "q_pvalue"]] = float("nan")
-    shown["note"] = ["one trial, not pooled: its own estimate (z interval)" if k == 1 else n
-                     for k, n in zip(table["k"], table["note"])]
+    shown.loc[shown["k"] <= 1, ["pi_low", "pi_high", "tau2", "i2", "q_pvalue"]] = float("nan")
+    shown["note"] = ["one trial, not pooled: its own estimate (z interval)" if k == 1 else
+                     "no trial with a usable effect in this synthesis" if k == 0 else n
+                     for k, n in zip(table["k"], table["note"], strict=True)]
     cols = ["strategy", "k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q_pvalue",
             "note"]
     if sub is not None:
@@ -113,7 +128,7 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
         delta = res.contrast.delta
     for s, fit in pooling.fits.items():
         d = diagnose(fit, delta)
-        items.append(f"<li>{_swatch(s)}<b>{esc(st.STRATEGY_LABELS.get(s, st.pretty(s)))}</b> ({fit.k} "
+        items.append(f"<li>{_swatch(s)}<b>{esc(STRATEGY_LABELS.get(s, st.pretty(s)))}</b> ({fit.k} "
                      f"{'trial' if fit.k == 1 else 'trials'}): {esc(' '.join(d.sentences))}</li>")
     refs.method("viechtbauer2010b")
     refs.method("sterne2011")

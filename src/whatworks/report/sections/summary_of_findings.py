@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ...finding.contrast import effect_verdict
-from ...plots._style import STRATEGY_COLOURS, STRATEGY_LABELS
+from ...data.schema import STRATEGY_LABELS
+from ...plots._style import STRATEGY_COLOURS
 from ..api import ReportContext, SectionOutput, esc, finding_of, refs_of
 from ..format import Markup, count, fold, interval, legend, words
 from .bottom_line import CERTAINTY_WORDS
@@ -65,18 +66,33 @@ def fallback_rows(res: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+DOMAIN_COLUMNS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+
+
+def _reasons(r: dict) -> str:
+    """Why the certainty is what it is: the downgraded domains first (or the assessment's own ``reasons``)."""
+    if r.get("reasons"):
+        return str(r["reasons"])
+    parts = [(c.replace("_", " "), str(r[c])) for c in DOMAIN_COLUMNS if c in r and isinstance(r[c], str)]
+    down = [f"{d}: {t}" for d, t in parts if t.startswith(("serious", "very serious"))]
+    fine = [f"{d}: {t}" for d, t in parts if not t.startswith(("serious", "very serious"))]
+    return "; ".join(down + fine)
+
+
 def certainty_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The certainty assessment's rows, shaped for the page."""
     out = []
     for r in frame.to_dict("records"):
         level = str(r.get("certainty", "")).strip().lower().replace(" ", "_")
         cert = f"{SYMBOLS.get(level, '')} {level.replace('_', ' ')}".strip()
-        reasons = r.get("reasons")
-        reasons = "" if reasons is None or (isinstance(reasons, float) and np.isnan(reasons)) else str(reasons)
+        reasons = _reasons(r)
+        down = [c.replace("_", " ") for c in DOMAIN_COLUMNS
+                if isinstance(r.get(c), str) and str(r[c]).startswith(("serious", "very serious"))]
+        short = f" (downgraded for {', '.join(down)})" if down else ""
         out.append(dict(outcome=words(r.get("outcome", "")), k=r.get("k"), n=r.get("n"),
                         effect=interval(r.get("estimate"), r.get("ci_low"), r.get("ci_high")),
-                        certainty=Markup(esc(cert) + (f" <details><summary>why</summary>{esc(words(reasons))}"
-                                                      f"</details>" if reasons else "")),
+                        certainty=Markup(esc(cert + short) + (f" <details><summary>why</summary>{esc(words(reasons))}"
+                                                              f"</details>" if reasons else "")),
                         meaning=fold(r.get("statement", ""))))
     return pd.DataFrame(out)
 
@@ -114,4 +130,5 @@ def section_summary_of_findings(ctx: ReportContext) -> SectionOutput | None:
         intro = "<p>Certainty of the evidence (GRADE) was not assessed in this run.</p>"
     refs.method("cohen1988")
     refs.method("guyatt2008")
-    return SectionOutput("summary-of-findings", "Summary of findings", intro + table + legend(items))
+    tables = (("summary_of_findings", cert.to_frame()),) if assessed else ()
+    return SectionOutput("summary-of-findings", "Summary of findings", intro + table + legend(items), tables=tables)
