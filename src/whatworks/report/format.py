@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, SupportsFloat, cast
 
 import numpy as np
@@ -160,6 +160,7 @@ PERCENT_COLUMNS = {"i2", "cca"}
 CODE_COLUMNS = {"strategy", "subgroup", "comparison", "reference", "design", "metric", "hand", "kind",
                 "control", "delivery_mode", "age_band"}
 NOTE_COLUMNS = {"note", "notes", "explanation", "reason"}
+NUMBER_COLUMNS = {"tau2", "se", "q", "df", "estimate", "difference", "value", "year"}
 ESTIMATE_COLUMNS = ("estimate", "difference")
 FOLD_AT = 90  # characters of a note shown before the rest is folded behind <details>
 
@@ -231,6 +232,7 @@ def html_table(
     level: float = 0.95,
     merge: bool = True,
     headers: Mapping[str, str] | None = None,
+    nowrap: Sequence[str] = (),
 ) -> str:
     """An HTML table in a scrolling box, formatted for people (see the module docstring).
 
@@ -252,6 +254,8 @@ def html_table(
         Merge estimate + CI and the prediction interval bounds into one column each.
     headers : mapping, optional
         Header overrides for this table.
+    nowrap : sequence of str
+        More columns whose cells must not wrap (counts, p-values, estimates and intervals never wrap).
     """
     data = _merged(frame, level) if merge else frame.copy()
     names = {**HEADERS, **(headers or {})}
@@ -268,8 +272,11 @@ def html_table(
             return names[c]
         return c[:1].upper() + c[1:].replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", c) else c
 
+    numeric = {c for c in cols if c in COUNT_COLUMNS | P_COLUMNS | PERCENT_COLUMNS | NUMBER_COLUMNS
+               or c in nowrap or "[" in c or "prediction interval" in c}
     head = "".join(f'<th scope="col">{esc(header(c))}</th>' for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(c, v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
+    td = {c: '<td class="num">' if c in numeric else "<td>" for c in cols}
+    body = "".join("<tr>" + "".join(f"{td[c]}{fmt(c, v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
                    for row in data.itertuples(index=False))
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

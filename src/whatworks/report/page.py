@@ -47,6 +47,7 @@ caption { caption-side: top; text-align: left; font-weight: 600; padding: .2em 0
 th, td { border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
 td { font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 td details { display: inline; } td details[open] { display: block; }
 summary { cursor: pointer; color: #0b5394; }
 figure { margin: 1.5em 0; max-width: 100%; }
@@ -71,7 +72,7 @@ ol.refs li { margin: .2em 0; }
   body { max-width: none; padding: 0; font-size: 9.5pt; }
   .table-wrap { overflow: visible; }
   table { width: 100%; font-size: 7.5pt; }
-  th, td { word-break: break-word; }
+  th, td { overflow-wrap: anywhere; } td.num { white-space: nowrap; overflow-wrap: normal; }
   tr, figure, .bottom-line, dl.legend { break-inside: avoid; }
   h2, h3, caption { break-after: avoid; }
   pre { white-space: pre-wrap; }

@@ -48,9 +48,10 @@ def sensitivity_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             diff = f"range {num(r.ci_low)} to {num(r.ci_high)} (not a CI)"
         else:
             diff = interval(r.estimate, r.ci_low, r.ci_high)
+        note = str(r.note).replace("ci_low/ci_high hold the smallest and largest difference, not a CI; ", "")
         rows.append(dict(analysis=Markup(f"<b>{esc(r.analysis.capitalize())}</b>"), setting=words(r.setting),
                          k=r.k, difference=Markup(esc(diff)), pvalue=r.pvalue,
-                         verdict=str(r.verdict).capitalize() if r.verdict else "", note=r.note))
+                         verdict=str(r.verdict).capitalize() if r.verdict else "", note=note))
     bias = []
     for r in table[small].itertuples():
         est = interval(r.estimate, r.ci_low, r.ci_high) if "trim" in str(r.quantity) else num(r.estimate)

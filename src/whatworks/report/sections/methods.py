@@ -122,11 +122,11 @@ def section_methods(ctx: ReportContext) -> SectionOutput | None:
     o = ctx.options
     refs = refs_of(ctx)
     finding = ctx.results.get("finding")
-    opts = (f"method = {o.method!r}, test = {o.test!r}, level = {o.level:g}; rerun with "
-            f"python -m whatworks.report --method {o.method} --test {o.test}")
+    opts = (f"<code>method = {esc(repr(o.method))}, test = {esc(repr(o.test))}, level = {o.level:g}</code>; rerun "
+            f"with <code>python -m whatworks.report --method {esc(o.method)} --test {esc(o.test)}</code>")
     effects = f"<p>Effect sizes: {esc(settings_of(ctx.effects).describe())}</p>"
     return SectionOutput("methods", "Methods", methods_text(o, refs, finding) + effects
-                         + f"<p class=\"meta\">Options: {esc(opts)}.</p>")
+                         + f"<p class=\"meta\">Options: {opts}.</p>")
 
 
 def section_references(ctx: ReportContext) -> SectionOutput | None:

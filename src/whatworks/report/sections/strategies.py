@@ -149,7 +149,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
         per_strategy = []
         for lev, fit, block in zip(sub.groups, sub.groups.values(), blocks, strict=True):
             ax = forest_plot(fit, columns=row_columns(block) if labels_ok else None, sort="estimate",
-                             xlabel="Hedges' g", max_label_chars=70, title=f"Randomised trials: {st.pretty(lev)}")
+                             xlabel="Hedges' g", max_label_chars=70, title=f"Randomised trials: {st.pretty(lev)}",
+                             colour=st.strategy_colour(str(lev)))
             name = f"forest_strategy_{lev}"
             figures.append(ReportFigure(name, st.figure_of(ax), f"Forest plot, {st.pretty(lev)} ({o.method}, "
                                         f"{'Knapp-Hartung' if o.test == 'knha' else 'Wald z'}): each trial's g "
@@ -159,11 +160,12 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
                  "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
 
     bias_rows, funnels = [], []
-    fits = [("all strategies", "funnel_strategy", sub.overall)] if sub is not None else []
-    fits += [(st.pretty(lev), f"funnel_strategy_{lev}", fit) for lev, fit in pooling.fits.items()]
-    for what, name, fit in fits:
+    fits = [("all strategies", "funnel_strategy", sub.overall, None)] if sub is not None else []
+    fits += [(st.pretty(lev), f"funnel_strategy_{lev}", fit, st.strategy_colour(str(lev)))
+             for lev, fit in pooling.fits.items()]
+    for what, name, fit, colour in fits:
         if fit.k >= FUNNEL_MIN_K:
-            fig, brow = funnel_figure(ctx, fit, name, what, "Hedges' g")
+            fig, brow = funnel_figure(ctx, fit, name, what, "Hedges' g", colour)
             figures.append(fig)
             funnels.append(figure_ref(fig.name))
             bias_rows.append(brow)

@@ -112,6 +112,7 @@ def section_summary_of_findings(ctx: ReportContext) -> SectionOutput | None:
                "certainty": "Certainty (GRADE)", "meaning": "What it means"}
     table = html_table(rows, caption="Summary of findings: loneliness after the intervention, randomised trials, "
                        "Hedges' g (negative = less lonely).", headers=headers, merge=False, refs=refs,
+                       nowrap=["k", "n", "effect"],
                        formats={"n": count})
     items = {"g": "Hedges' g, the difference between the intervention and control groups in standard deviations; "
                   "negative = less lonely. About 0.2 is small, 0.5 medium, 0.8 large (Cohen 1988).",
