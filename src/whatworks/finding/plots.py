@@ -94,12 +94,19 @@ def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, tit
     """
     rows = _rows(comparison.table)
     labels = [st.pretty(s) if r is None else _label(r, names) for s, r in rows]
+    numbers = ["" if r is None else st.interval(r["estimate"], r["ci_low"], r["ci_high"])
+               if pd.notna(r["ci_low"]) else f"{st.num(r['estimate'])} (no CI printed)" for _, r in rows]
     if ax is None:
-        ax = _new_axes(labels, 4.0, 0.9 + max(len(rows), 1) * st.ROW_HEIGHT, bottom=0.55, title=title)
+        left = max((st.text_width(t) for t in labels), default=0.0) / 72 + 0.35
+        right = max((st.text_width(t) for t in numbers), default=0.0) / 72 + 0.3
+        ax, _ = st.new_axes(left + 3.6 + right, 1.35 + max(len(rows), 1) * st.ROW_HEIGHT + (0.2 if title else 0))
+        st.place_axes(ax, left=left, right=right, bottom=1.0, top=0.3 if title else 0.1)
     for i, (s, r) in enumerate(rows):
         y = -i
         if r is None:
             continue
+        ax.text(1, y, numbers[i], transform=st.offset_points(ax, 6), ha="left", va="center", fontsize=st.FONT_SIZE,
+                clip_on=False)
         ours = r["source"] == OURS
         colour = st.strategy_colour(s) if ours else st.GREY
         has_ci = pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])
@@ -118,7 +125,8 @@ def comparison_plot(comparison: ComparisonResult, *, ax: Axes | None = None, tit
     ax.legend(handles=_legend_handles([("D", "black", "black", "This synthesis (colour: strategy)"),
                                        ("o", st.GREY, st.GREY, "Published, with CI"),
                                        ("o", st.GREY, "white", "Published, no CI printed")]),
-              loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=st.FONT_SIZE - 0.5)
+              loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=st.below_axes(ax, 44), ncol=3,
+              frameon=False, fontsize=st.FONT_SIZE - 0.5, borderaxespad=0, handletextpad=0.3, columnspacing=1.2)
     return _finish(ax, title)
 
 
@@ -254,6 +262,8 @@ def published_contrast_plot(published: PublishedContrasts, contrast: ContrastRes
     for kind, _, _, r in rows:
         if r is None:
             numbers.append("")
+        elif kind == "ours" and pd.isna(r["difference"]):
+            numbers.append("no trials: cannot be tested" if r["k_comparison"] == 0 else "not estimable")
         elif kind == "ours":
             numbers.append(f"{st.interval(r['difference'], r['ci_low'], r['ci_high'])}, {st.pval(r['pvalue'])}"
                            + (": cannot be tested" if r["verdict"] == "cannot be tested" else ""))

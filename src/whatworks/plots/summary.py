@@ -126,7 +126,7 @@ def summary_plot(
              for e, r in zip(empty, t.itertuples(), strict=True)]
     pis = ["" if one or not (np.isfinite(r.pi_low) and np.isfinite(r.pi_high))
            else f"[{st.num(r.pi_low)}, {st.num(r.pi_high)}]" for one, r in zip(single, t.itertuples(), strict=True)]
-    kn = [f"{int(r.k)}" + ("" if pd.isna(r.n) else f" / {int(r.n):,}") for r in t.itertuples()]
+    kn = [f"{int(r.k)}" + ("" if pd.isna(r.n) or int(r.k) == 0 else f" / {int(r.n):,}") for r in t.itertuples()]
     show_pi = any(pis)
     heads = ["Strategy", f"Estimate [{pct} CI]", *([f"{pct} PI"] if show_pi else []),
              "k / n" if t["n"].notna().any() else "k"]

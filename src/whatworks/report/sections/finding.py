@@ -68,7 +68,8 @@ def _sentence(text: str) -> str:
 def _figures(res: object) -> list[ReportFigure]:
     from ...finding.plots import contrast_plot
 
-    ax = contrast_plot(res.contrast, extra=res.dependence.table)  # type: ignore[attr-defined]
+    ax = contrast_plot(res.contrast, extra=res.dependence.table,  # type: ignore[attr-defined]
+                       title="Social cognition against each strategy: difference in g")
     delta = res.contrast.delta  # type: ignore[attr-defined]
     return [ReportFigure("finding_contrasts", figure_of(ax),
                          "Difference in Hedges' g, social cognition minus each comparison, with 95% CIs "

@@ -89,7 +89,9 @@ def section_published(ctx: ReportContext) -> SectionOutput | None:
         if res is not None and table["difference"].notna().any():
             from ...finding.plots import published_contrast_plot
 
-            ax = published_contrast_plot(pub, res.contrast, names=names)
+            ax = published_contrast_plot(pub, res.contrast, names=names,
+                                         title="Social cognition minus each comparison: this synthesis and the "
+                                               "reviews' own numbers")
             figures.append(ReportFigure("published_contrasts", figure_of(ax),
                                         "Forest of differences: social cognition minus each comparison, this "
                                         "synthesis (diamonds) beside each review's own subgroups (dots: SE from its "
@@ -108,7 +110,7 @@ def section_published(ctx: ReportContext) -> SectionOutput | None:
                       source=[x[:1].upper() + x[1:] if x == "this synthesis" else x for x in cmp["source"]]),
                       caption="This synthesis's pooled g per strategy next to every published subgroup estimate "
                               "(sign normalised: negative = less lonely).", refs=refs)]
-        ax = comparison_plot(res.comparison, names=names)
+        ax = comparison_plot(res.comparison, names=names, title="Each strategy: ours and the published estimates")
         figures.append(ReportFigure("finding_vs_published", figure_of(ax),
                                     "Our pooled g per strategy (diamond, strategy colour) next to the published "
                                     "subgroup estimates (grey dots; open = no CI printed). Standardised metrics only; "

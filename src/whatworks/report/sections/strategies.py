@@ -3,6 +3,8 @@ single trials shown, not dropped), the numbers in words, the stratified forest a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from ...data.schema import STRATEGY_LABELS
@@ -25,6 +27,9 @@ from ..api import (
 from ..format import Markup, p_text, words
 from ..interpret import diagnose
 from ._funnel import funnel_figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...results import MetaResult
 
 TITLE = "What works: the pooled effect of each strategy"
 
@@ -160,7 +165,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
                  "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
 
     bias_rows, funnels = [], []
-    fits = [("all strategies", "funnel_strategy", sub.overall, None)] if sub is not None else []
+    fits: list[tuple[str, str, MetaResult, str | None]] = (
+        [("all strategies", "funnel_strategy", sub.overall, None)] if sub is not None else [])
     fits += [(st.pretty(lev), f"funnel_strategy_{lev}", fit, st.strategy_colour(str(lev)))
              for lev, fit in pooling.fits.items()]
     for what, name, fit, colour in fits:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ...finding.contrast import effect_verdict
@@ -106,8 +105,9 @@ def section_summary_of_findings(ctx: ReportContext) -> SectionOutput | None:
     from ..format import html_table
 
     cert = getattr(res, "certainty", None)
-    assessed = cert is not None and hasattr(cert, "to_frame") and not cert.to_frame().empty
-    rows = certainty_rows(cert.to_frame()) if assessed else fallback_rows(res)
+    frame = cert.to_frame() if cert is not None and hasattr(cert, "to_frame") else None
+    assessed = frame is not None and not frame.empty
+    rows = certainty_rows(frame) if frame is not None and assessed else fallback_rows(res)
     headers = {"outcome": "Outcome", "k": "Trials", "n": "Participants", "effect": "Effect, g [95% CI]",
                "certainty": "Certainty (GRADE)", "meaning": "What it means"}
     table = html_table(rows, caption="Summary of findings: loneliness after the intervention, randomised trials, "
@@ -131,5 +131,5 @@ def section_summary_of_findings(ctx: ReportContext) -> SectionOutput | None:
         intro = "<p>Certainty of the evidence (GRADE) was not assessed in this run.</p>"
     refs.method("cohen1988")
     refs.method("guyatt2008")
-    tables = (("summary_of_findings", cert.to_frame()),) if assessed else ()
+    tables = (("summary_of_findings", frame),) if frame is not None and assessed else ()
     return SectionOutput("summary-of-findings", "Summary of findings", intro + table + legend(items), tables=tables)
