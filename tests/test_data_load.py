@@ -15,6 +15,7 @@ from whatworks.data import schema as S
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
 COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason", "baseline_smd", "baseline_imbalance",
             "design_effect", "cluster_uncorrected"]
+ROB = ["rob_tool", "rob_overall"]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def effects():
 
 
 def test_effects_frame_has_every_schema_column_then_the_computed_ones(effects):
-    assert list(effects.columns) == [*S.column_names(S.EFFECT_COLUMNS), *COMPUTED]
+    assert list(effects.columns) == [*S.column_names(S.EFFECT_COLUMNS), *ROB, *COMPUTED]
     assert str(effects["n_treatment"].dtype) == "Int64"
     assert effects["yi"].dtype == np.float64 and effects["pool"].dtype == bool
     assert effects["borderline"].dtype == bool and not effects["borderline"].any()

@@ -3,9 +3,14 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
+<<<<<<< HEAD
 from .fingerprint import collection_files, collection_fingerprint
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
+=======
+from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
+>>>>>>> main
 from .problems import DataValidationError, Problem
+from .risk_of_bias import attach_risk_of_bias
 from .recompute import recompute_effects, settings_of
 from .roots import bundled_root, resolve_root
 from .settings import EffectSettings
@@ -16,6 +21,7 @@ from .validate import validate
 __all__ = [
     "DataQualityWarning",
     "DataValidationError",
+    "attach_risk_of_bias",
     "EffectSettings",
     "Problem",
     "bundled_root",
@@ -24,6 +30,7 @@ __all__ = [
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "load_risk_of_bias",
     "one_effect_per_trial",
     "recompute_effects",
     "resolve_root",

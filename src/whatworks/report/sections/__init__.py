@@ -17,14 +17,15 @@ from .methods import methods_text, section_methods, section_references, software
 from .overlap import section_overlap
 from .published import section_published
 from .reviews import section_reviews
+from .risk_of_bias import section_risk_of_bias
 from .strategies import section_strategies
 from .summary_of_findings import section_summary_of_findings
 
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
 DEFAULT_SECTIONS: tuple[Section, ...] = (
     section_bottom_line, section_summary_of_findings, section_claims, section_strategies, section_finding,
-    section_published, section_differs, section_reviews, section_overlap, section_data, section_methods,
-    section_references,
+    section_risk_of_bias, section_published, section_differs, section_reviews, section_overlap, section_data,
+    section_methods, section_references,
 )  # fmt: skip
 
 #: Progress words per section (the command line prints them instead of function names).
@@ -34,6 +35,7 @@ SECTION_WORDS = {
     "section_claims": "the claims",
     "section_strategies": "the pooled effect of each strategy",
     "section_finding": "the contrast and its sensitivity analyses",
+    "section_risk_of_bias": "the risk of bias",
     "section_published": "the published reviews' own contrasts",
     "section_differs": "why this synthesis differs from the published reviews",
     "section_reviews": "each review",
@@ -45,5 +47,5 @@ SECTION_WORDS = {
 
 __all__ = ["DEFAULT_SECTIONS", "SECTION_WORDS", "methods_text", "section_bottom_line", "section_claims",
            "section_data", "section_differs", "section_finding", "section_methods", "section_overlap",
-           "section_published", "section_references", "section_reviews", "section_strategies",
+           "section_published", "section_references", "section_reviews", "section_risk_of_bias", "section_strategies",
            "section_summary_of_findings", "software_versions"]
