@@ -3,12 +3,8 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
-<<<<<<< HEAD
 from .fingerprint import collection_files, collection_fingerprint
-from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
-=======
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
->>>>>>> main
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import recompute_effects, settings_of

@@ -70,11 +70,8 @@ class ReportContext:
     data_root: str
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
-<<<<<<< HEAD
-    run: Mapping[str, str] = field(default_factory=dict)
-=======
     risk_of_bias: pd.DataFrame = field(default_factory=pd.DataFrame)
->>>>>>> main
+    run: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,17 +26,11 @@ from pathlib import Path
 
 from ..data import (
     DataValidationError,
-<<<<<<< HEAD
     collection_fingerprint,
     list_reviews,
     load_pooled,
     load_reviews,
-=======
-    list_reviews,
-    load_pooled,
-    load_reviews,
     load_risk_of_bias,
->>>>>>> main
     resolve_root,
     validate,
 )
@@ -160,13 +154,9 @@ def run_report(
     say(f"read {len(effects)} coded effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
-<<<<<<< HEAD
     info = {"date": run_date(), "version": software_versions()["whatworks"], "fingerprint": collection_fingerprint(root)}
-    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say, run=info)
-=======
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
-                        risk_of_bias=risk_of_bias)
->>>>>>> main
+                        risk_of_bias=risk_of_bias, run=info)
 
     outputs: list[SectionOutput] = []
     for section in sections:
