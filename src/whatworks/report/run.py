@@ -158,12 +158,16 @@ def run_report(
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
                         risk_of_bias=risk_of_bias, run=info)
 
-    outputs: list[SectionOutput] = []
-    for section in sections:
-        name = getattr(section, "__name__", "")
-        say(f"writing {SECTION_WORDS.get(name, name.removeprefix('section_').replace('_', ' ') or 'a section')}")
-        result = section(ctx)
-        if result is not None:
-            outputs.append(result)
+    import matplotlib
+
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
-    return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)
+    # the sections draw every figure first (about 30 on the bundled data); the writer closes each after rendering
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        outputs: list[SectionOutput] = []
+        for section in sections:
+            name = getattr(section, "__name__", "")
+            say(f"writing {SECTION_WORDS.get(name, name.removeprefix('section_').replace('_', ' ') or 'a section')}")
+            result = section(ctx)
+            if result is not None:
+                outputs.append(result)
+        return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)
