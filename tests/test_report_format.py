@@ -40,7 +40,7 @@ def test_html_table_headers_merged_intervals_and_escaping():
                           "i2": [53.7], "q_pvalue": [0.0001], "note": ["<b>not bold</b>"],
                           "review": [Markup("<a href='#x'>X</a>")]})
     out = html_table(frame, caption="Test")
-    for text in ("<caption>Test</caption>", "Opportunities for social contact", "g [95% CI]",
+    for text in ('<p class="tcaption">Test</p>', "Opportunities for social contact", "g [95% CI]",
                  f"{M}0.20 [{M}0.50, 0.10]", "95% prediction interval", "τ²", "0.033", "54%", "< 0.001",
                  "1,234", "&lt;b&gt;not bold&lt;/b&gt;", "<a href='#x'>X</a>", 'class="table-wrap"', 'class="num"'):
         assert text in out, text

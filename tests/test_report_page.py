@@ -83,10 +83,10 @@ def test_contents_list_every_section_and_numbered_figures_and_tables(page):
     for sid in ("summary-of-findings", "claims", "strategies", "published", "differs", "methods", "references"):
         assert sid in ids
     figures = re.findall(r"<figcaption><b>Figure (\d+)\.</b>", text)
-    tables = re.findall(r"<caption><b>Table (\d+)\.</b>", text)
+    tables = re.findall(r'<p class="tcaption"><b>Table (\d+)\.</b>', text)
     assert figures == [str(i) for i in range(1, len(figures) + 1)] and len(figures) >= 5
     assert tables == [str(i) for i in range(1, len(tables) + 1)] and len(tables) >= 8
-    assert text.count("<figcaption>") == len(figures) and text.count("<caption>") == len(tables)
+    assert text.count("<figcaption>") == len(figures) and text.count('<p class="tcaption">') == len(tables)
 
 
 def test_claims_grades_explained_and_reviews_cited(page):

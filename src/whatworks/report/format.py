@@ -233,6 +233,7 @@ def html_table(
     merge: bool = True,
     headers: Mapping[str, str] | None = None,
     nowrap: Sequence[str] = (),
+    reflow: bool = False,
 ) -> str:
     """An HTML table in a scrolling box, formatted for people (see the module docstring).
 
@@ -256,6 +257,9 @@ def html_table(
         Header overrides for this table.
     nowrap : sequence of str
         More columns whose cells must not wrap (counts, p-values, estimates and intervals never wrap).
+    reflow : bool
+        On a narrow screen show each row as a block of "header: value" lines instead of scrolling (for
+        tables of sentences: claims, summary of findings).
     """
     data = _merged(frame, level) if merge else frame.copy()
     names = {**HEADERS, **(headers or {})}
@@ -275,11 +279,13 @@ def html_table(
     numeric = {c for c in cols if c in COUNT_COLUMNS | P_COLUMNS | PERCENT_COLUMNS | NUMBER_COLUMNS
                or c in nowrap or "[" in c or "prediction interval" in c}
     head = "".join(f'<th scope="col">{esc(header(c))}</th>' for c in cols)
-    td = {c: '<td class="num">' if c in numeric else "<td>" for c in cols}
+    td = {c: (f'<td data-label="{esc(header(c))}"' if reflow else "<td") + (' class="num">' if c in numeric else ">")
+          for c in cols}
     body = "".join("<tr>" + "".join(f"{td[c]}{fmt(c, v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
                    for row in data.itertuples(index=False))
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    cap = f'<p class="tcaption">{esc(caption)}</p>' if caption else ""
+    cls = ' class="reflow"' if reflow else ""
+    return (f'{cap}<div class="table-wrap"><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
             f"</div>")
 
 

@@ -43,7 +43,7 @@ nav.toc ol ol { font-size: .92em; margin: 0; padding-left: 1.1em; list-style: no
 .meta { color: #555; font-size: .88em; }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: 1em 0; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; font-size: .85em; }
-caption { caption-side: top; text-align: left; font-weight: 600; padding: .2em 0 .4em; }
+.tcaption { font-weight: 600; font-size: .88em; margin: 1.2em 0 .2em; }
 th, td { border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
 td { font-variant-numeric: tabular-nums; }
@@ -51,6 +51,7 @@ td.num { white-space: nowrap; }
 td details { display: inline; } td details[open] { display: block; }
 summary { cursor: pointer; color: #0b5394; }
 figure { margin: 1.5em 0; max-width: 100%; }
+.fig-scroll { overflow-x: auto; max-width: 100%; -webkit-overflow-scrolling: touch; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: .85em; color: #444; margin-top: .3em; }
 figcaption b, caption b { color: #222; }
@@ -67,6 +68,13 @@ ol.refs li { margin: .2em 0; }
   dl.legend { grid-template-columns: 1fr; } dl.legend dd { margin: 0 0 .4em; }
   table { font-size: .78em; }
   th, td { padding: .25em .4em; }
+  .fig-scroll img { max-width: none; width: auto; }
+  table.reflow, table.reflow tbody, table.reflow tr, table.reflow td { display: block; width: 100%; }
+  table.reflow thead { display: none; }
+  table.reflow tr { border-bottom: 2px solid #ccc; padding: .4em 0; }
+  table.reflow td { border: 0; padding: .1em 0; white-space: normal; }
+  table.reflow td::before { content: attr(data-label) ": "; font-weight: 600; }
+  .bottom-line { padding: .5rem .7rem; } .bottom-line ul { padding-left: 1em; }
 }
 @media print {
   body { max-width: none; padding: 0; font-size: 9.5pt; }
@@ -74,7 +82,8 @@ ol.refs li { margin: .2em 0; }
   table { width: 100%; font-size: 7.5pt; }
   th, td { overflow-wrap: anywhere; } td.num { white-space: nowrap; overflow-wrap: normal; }
   tr, figure, .bottom-line, dl.legend { break-inside: avoid; }
-  h2, h3, caption { break-after: avoid; }
+  h2, h3, .tcaption { break-after: avoid; }
+  .fig-scroll { overflow: visible; }
   pre { white-space: pre-wrap; }
   details > summary { display: none; }
   details::details-content { content-visibility: visible; display: contents; }
@@ -96,8 +105,8 @@ def figure_html(name: str, caption: str, data: bytes, fmt: str, links: Sequence[
     """A ``<figure>`` with the image embedded as a base64 data URI and links to the written files."""
     uri = f"data:{MIME[fmt]};base64,{base64.b64encode(data).decode('ascii')}"
     files = " ".join(f'<a href="{html.escape(p)}">{html.escape(p.rsplit(".", 1)[-1].upper())}</a>' for p in links)
-    return (f'<figure id="fig-{html.escape(name)}"><img src="{uri}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)} {files}</figcaption></figure>")
+    return (f'<figure id="fig-{html.escape(name)}"><div class="fig-scroll"><img src="{uri}" '
+            f'alt="{html.escape(caption)}"></div><figcaption>{html.escape(caption)} {files}</figcaption></figure>')
 
 
 def _slug(text: str) -> str:
@@ -131,7 +140,7 @@ def number_figures_and_tables(page: str) -> str:
         counts["tab"] += 1
         return f"{m.group(0)}<b>Table {counts['tab']}.</b> "
 
-    return re.sub(r"<caption>", tab, re.sub(r"<figcaption>", fig, page))
+    return re.sub(r'<p class="tcaption">', tab, re.sub(r"<figcaption>", fig, page))
 
 
 def render_page(

@@ -109,7 +109,7 @@ def section_claims(ctx: ReportContext) -> SectionOutput | None:
     headers = {"claim": "Claim", "verdict": "What the data say", "estimate": "Estimate [95% CI]",
                "trials": "Trials / participants", "grade": "Umbrella-style grade", "note": "Note"}
     table = html_table(plain_claims(claims, delta), caption="The claims of the literature, tested on the coded "
-                       "randomised trials.", headers=headers, merge=False, nowrap=["estimate", "trials"])
+                       "randomised trials.", headers=headers, merge=False, reflow=True, nowrap=["estimate", "trials"])
     verdicts = {
         "Supported": "the whole 95% CI lies on the side of the claim.",
         "Not supported": f"the 95% CI excludes an effect (or advantage) of {delta:g} or more in the claimed "

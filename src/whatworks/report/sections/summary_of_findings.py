@@ -111,7 +111,7 @@ def section_summary_of_findings(ctx: ReportContext) -> SectionOutput | None:
     headers = {"outcome": "Outcome", "k": "Trials", "n": "Participants", "effect": "Effect, g [95% CI]",
                "certainty": "Certainty (GRADE)", "meaning": "What it means"}
     table = html_table(rows, caption="Summary of findings: loneliness after the intervention, randomised trials, "
-                       "Hedges' g (negative = less lonely).", headers=headers, merge=False, refs=refs,
+                       "Hedges' g (negative = less lonely).", headers=headers, merge=False, refs=refs, reflow=True,
                        nowrap=["k", "n", "effect"],
                        formats={"n": count})
     items = {"g": "Hedges' g, the difference between the intervention and control groups in standard deviations; "
