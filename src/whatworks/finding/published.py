@@ -161,7 +161,7 @@ def published_contrasts(
     >>> from whatworks.data import list_reviews, load_pooled
     >>> res = published_contrasts(load_pooled(), catalogue=list_reviews())
     >>> fu = res.tested().set_index("review").loc["fu2022"]
-    >>> round(fu["difference"], 2), round(fu["pvalue"], 2)
+    >>> round(float(fu["difference"]), 2), round(float(fu["pvalue"]), 2)
     (-0.57, 0.26)
     """
     need = ["review", "strategy", "estimate_norm", "ci_low_norm", "ci_high_norm", "metric"]
