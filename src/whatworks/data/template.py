@@ -8,6 +8,24 @@ from pathlib import Path
 from . import schema as S
 
 _PREFILLED = {"kind": "review", "metric": "SMD"}
+_PRISMA_TEMPLATE = """
+# PRISMA 2020 flow of study selection (optional): the counts as the review's flow diagram or your search log
+# gives them. A whole number >= 0 or "not recorded"; never an estimate. `whatworks validate` checks the
+# arithmetic (identified - duplicates = screened, screened - excluded = sought, sought - not retrieved =
+# assessed, assessed - excluded = reports included). Remove the leading '# ' to use it.
+# [prisma]
+# duplicates_removed = 0
+# records_screened = 0
+# records_excluded = 0
+# reports_sought = 0
+# reports_not_retrieved = 0
+# reports_assessed = 0
+# studies_included = 0
+# reports_included = 0
+# [prisma.identified]            # records identified, per source
+# MEDLINE = 0
+# [prisma.reports_excluded]      # reports excluded, per reason
+# "no loneliness outcome" = 0"""
 
 
 def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> str:
@@ -24,6 +42,8 @@ def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> st
         "# Fill every required key; delete optional keys you do not use. Strings in double quotes.",
     ]
     for key in S.REVIEW_KEYS:
+        if key.name == "prisma":
+            continue  # a table: written last, commented out
         need = "required" if key.required else "optional"
         if key.name == "metric":
             need = "required with effects.csv"
@@ -31,7 +51,7 @@ def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> st
         lines.append(f"# {key.name} ({need}): {key.description}{vocab}")
         value = {"id": review_id, "coded_on": today.isoformat()}.get(key.name, _PREFILLED.get(key.name, ""))
         lines.append(f'{key.name} = "{value}"')
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _PRISMA_TEMPLATE.splitlines()) + "\n"
 
 
 def scaffold(review_id: str, root: str | Path) -> Path:
