@@ -55,7 +55,10 @@ def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> st
 
 
 def scaffold(review_id: str, root: str | Path) -> Path:
-    """Create ``root/review_id`` with a ``review.toml`` template and headers of both CSV files.
+    """Create ``root/review_id`` with a ``review.toml`` template and the headers of the CSV files.
+
+    The CSV files are effects.csv, pooled.csv and risk_of_bias.csv (RoB 2 judgements, one row per
+    assessed trial or result); delete those you do not fill.
 
     Parameters
     ----------
@@ -83,7 +86,7 @@ def scaffold(review_id: str, root: str | Path) -> Path:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     sorted(p.name for p in scaffold("smith2027", tmp).iterdir())
-    ['effects.csv', 'pooled.csv', 'review.toml']
+    ['effects.csv', 'pooled.csv', 'review.toml', 'risk_of_bias.csv']
     """
     if not S.REVIEW_ID_PATTERN.match(review_id):
         raise ValueError(f"invalid review id {review_id!r}: use lowercase letters, digits and _, starting "
@@ -98,4 +101,6 @@ def scaffold(review_id: str, root: str | Path) -> Path:
     (folder / S.REVIEW_FILE).write_text(review_toml_template(review_id), encoding="utf-8")
     (folder / S.EFFECTS_FILE).write_text(",".join(S.column_names(S.EFFECT_COLUMNS)) + "\n", encoding="utf-8")
     (folder / S.POOLED_FILE).write_text(",".join(S.column_names(S.POOLED_COLUMNS)) + "\n", encoding="utf-8")
+    (folder / S.RISK_OF_BIAS_FILE).write_text(",".join(S.column_names(S.RISK_OF_BIAS_COLUMNS)) + "\n",
+                                              encoding="utf-8")
     return folder
