@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .codings import IDENTITY_COLUMNS, META_NOT_COMPARED, TABLE_COLUMNS, Coding, CodingError, read_coding, same
+from .codings import CODER_COLUMNS, IDENTITY_COLUMNS, META_NOT_COMPARED, TABLE_COLUMNS, Coding, CodingError, read_coding, same
 from .conflicts import key_column, meta_cells
 
 #: Columns of ``agreement.csv``.
@@ -126,14 +126,14 @@ class AgreementResult:
             return "\n".join(lines + ["The codings agree on every cell."])
         meta = int((self.disagreements["file"] == S.REVIEW_FILE).sum())
         cells = len(self.disagreements) - meta - sum(a + b for _, a, b in self.rows.values())
-        lines.append(f"{cells} cells differ in rows coded by both" + (f"; {meta} review.toml entries differ" if meta
-                                                                       else "") + ".")
+        lines.append(f"{cells} cell{'s' if cells != 1 else ''} differ in rows coded by both"
+                     + (f"; {meta} review.toml entr{'ies' if meta != 1 else 'y'} differ" if meta else "") + ".")
         for rec in frame[frame["n_disagree"] > 0].itertuples(index=False):
             words = f"  {rec.file} {rec.column}: agree on {rec.agree_pct:.0f}% of {rec.n} rows"
             if not math.isnan(rec.kappa):
                 words += f", Cohen's kappa {rec.kappa:.2f}"
             if rec.max_abs_dyi > 0:
-                words += f"; the differences move the effect (yi) by up to {rec.max_abs_dyi:.3f}"
+                words += f"; the differences move the effect (yi) by up to {rec.max_abs_dyi:.3g}"
             elif rec.max_abs_dyi == 0:
                 words += "; the effect (yi) is the same in both codings"
             if rec.n_yi_one_side:
@@ -218,7 +218,8 @@ def _columns(file: str, header: list[str]) -> list[str]:
     """Columns to compare: schema order for known columns, then unknown ones; identity columns left out."""
     known = [c.name for c in TABLE_COLUMNS[file] if c.name in header]
     extra = list(dict.fromkeys(h for h in header if h not in known))
-    return [c for c in known + extra if c not in IDENTITY_COLUMNS[file]]
+    skip = (*IDENTITY_COLUMNS[file], *CODER_COLUMNS.get(file, ()))
+    return [c for c in known + extra if c not in skip]
 
 
 def kind_of(file: str, column: str) -> str:

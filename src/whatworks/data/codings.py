@@ -28,6 +28,8 @@ TABLE_COLUMNS: dict[str, tuple[S.Column, ...]] = {
 }
 #: review.toml keys that differ between two coders by design and are not compared.
 META_NOT_COMPARED = ("coded_by", "coded_on")
+#: Columns naming the coder and the date: not compared; the consensus joins the names, takes the later date.
+CODER_COLUMNS = {S.RISK_OF_BIAS_FILE: ("assessed_by", "assessed_on")}
 #: Columns that identify a row rather than code it; compared only through the matching.
 IDENTITY_COLUMNS = {S.EFFECTS_FILE: ("review", "effect_id"), S.POOLED_FILE: ("review", "analysis"),
                     S.RISK_OF_BIAS_FILE: ("review", "study_id", "effect_id")}

@@ -22,7 +22,7 @@ from . import schema as S
 from ._csvfile import read_csv
 from ._toml import dumps
 from .agree import AgreementResult, agree
-from .codings import TABLE_COLUMNS, Coding, CodingError, read_coding
+from .codings import CODER_COLUMNS, TABLE_COLUMNS, Coding, CodingError, read_coding
 from .conflicts import (
     RESOLUTION_COLUMNS,
     RESOLUTIONS_FILE,
@@ -117,12 +117,15 @@ def _merged_meta(a: Coding, b: Coding, conflicts: Mapping[tuple[str, str, str], 
         else:
             value = _get(a.meta, name) if name in ca else _get(b.meta, name)
         _put(out, name, value)
-    by_a, by_b = str(a.meta.get("coded_by", "")), str(b.meta.get("coded_by", ""))
-    out["coded_by"] = by_a if by_a == by_b else f"{by_a}; {by_b} (independent double coding, merged)"
+    out["coded_by"] = _coders(str(a.meta.get("coded_by", "")), str(b.meta.get("coded_by", "")))
     dates = [str(m["coded_on"]) for m in (a.meta, b.meta) if m.get("coded_on")]
     if dates:
         out["coded_on"] = max(dates)
     return out
+
+
+def _coders(by_a: str, by_b: str) -> str:
+    return by_a if by_a == by_b or not by_b else (by_b if not by_a else f"{by_a}; {by_b} (independent double coding)")
 
 
 def _get(meta: Mapping[str, object], dotted: str) -> object:
@@ -161,6 +164,8 @@ def _merged_table(a: Coding, b: Coding, file: str, conflicts: Mapping[tuple[str,
                 row[column] = va if cells_b is None else vb
                 if column == key_column(file):
                     row[column] = conflict_marker(va, vb)
+            elif column in CODER_COLUMNS.get(file, ()):
+                row[column] = _coders(va, vb) if column.endswith("_by") else max(va, vb)
             elif (file, key, column) in conflicts:
                 row[column] = conflict_marker(va, vb)
             else:
