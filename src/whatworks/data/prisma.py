@@ -156,6 +156,24 @@ def prisma_gaps(prisma: Mapping[str, object]) -> list[str]:
     return [words for key, words in PRISMA_COUNTS.items() if total(prisma, key) is None]
 
 
+def prisma_note(prisma: Mapping[str, object]) -> str:
+    """What a reader of the flow diagram must know: which counts are not recorded, and the table's notes.
+
+    Examples
+    --------
+    >>> prisma_note({"studies_included": 3, "reports_included": 3})[:60]
+    'Not a complete flow: the source does not record records iden'
+    """
+    gaps = prisma_gaps(prisma)
+    if gaps:
+        text = (f"Not a complete flow: the source does not record {', '.join(g.lower() for g in gaps)} (those boxes "
+                "read 'not recorded'), so the arithmetic of the flow cannot be checked in full.")
+    else:
+        text = "Every count is recorded, and the arithmetic of the flow is consistent (checked by whatworks validate)."
+    notes = prisma.get("notes")
+    return f"{text} {notes}" if isinstance(notes, str) and notes else text
+
+
 def prisma_frame(prisma: Mapping[str, object]) -> pd.DataFrame:
     """The flow as a table: one row per box (and per source / reason), ``n`` missing when not recorded.
 

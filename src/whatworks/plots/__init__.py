@@ -1,4 +1,4 @@
-"""Publication-grade figures: forest, funnel and "what works" summary plots.
+"""Publication-grade figures: forest, funnel, "what works" summary plots and the PRISMA 2020 flow diagram.
 
 Every function draws on a given matplotlib ``ax`` (or on a new figure sized to the content when
 ``ax=None``) and returns the Axes; nothing is shown or saved here. ``matplotlib.pyplot`` is imported
@@ -10,6 +10,7 @@ runs.
 from ._style import OKABE_ITO, STRATEGY_COLOURS, deterministic
 from .forest import forest_plot
 from .funnel import funnel_plot
+from .prisma import prisma_plot
 from .summary import SUMMARY_COLUMNS, summary_plot, summary_table
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "deterministic",
     "forest_plot",
     "funnel_plot",
+    "prisma_plot",
     "summary_plot",
     "summary_table",
 ]

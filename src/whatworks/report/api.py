@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 import numpy as np
@@ -60,6 +61,7 @@ class ReportContext:
     data_root: str
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None  # the collection folder read (for sections that read review.toml, e.g. PRISMA)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def run_report(
     say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
-    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say)
+    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say, root=root)
 
     outputs: list[SectionOutput] = []
     for section in sections:
