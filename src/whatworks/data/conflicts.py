@@ -87,18 +87,20 @@ def conflict_message(text: object) -> str | None:
 def resolution_key(file: str, values: Mapping[str, str]) -> str:
     """The ``key`` naming a row of ``file`` in ``disagreements.csv`` and ``resolutions.csv``.
 
-    ``effect_id`` for effects.csv, ``study_id/effect_id`` for risk_of_bias.csv, the ``analysis``
+    ``effect_id`` for effects.csv, ``study_id`` (``study_id/effect_id`` when the judgement is of one
+    result) for risk_of_bias.csv, the ``analysis``
     label for pooled.csv, empty for review.toml.
 
     Examples
     --------
-    >>> resolution_key("risk_of_bias.csv", {"study_id": "kall2021", "effect_id": ""})
-    'kall2021/'
+    >>> resolution_key("risk_of_bias.csv", {"study_id": "kall2021", "effect_id": "kall2021_wl"})
+    'kall2021/kall2021_wl'
     """
     if file == S.EFFECTS_FILE:
         return values.get("effect_id", "")
     if file == S.RISK_OF_BIAS_FILE:
-        return f"{values.get('study_id', '')}/{values.get('effect_id', '')}"
+        study, effect = values.get("study_id", ""), values.get("effect_id", "")
+        return f"{study}/{effect}" if effect else study
     if file == S.POOLED_FILE:
         return values.get("analysis", "")
     return ""
@@ -150,8 +152,11 @@ def _check_resolution_row(label: str, r: int, row: Mapping[str, str],
         bad("column", "is empty but required")
         return out
     if not row["resolved_by"]:
-        bad("resolved_by", f"disagreement on {_where(row)} is not resolved yet (coder A {row['value_a']!r}, "
-                           f"coder B {row['value_b']!r}): fill resolved_value, resolved_by, resolved_on and reason")
+        cell = current.get((row["file"], row["key"], row["column"]))
+        if cell is None or parse_conflict(cell) != (row["value_a"], row["value_b"]):  # a marker is reported at its cell
+            bad("resolved_by", f"{_where(row)} no longer holds the disagreement (coder A {row['value_a']!r}, coder B "
+                               f"{row['value_b']!r}) but the decision is not recorded: fill resolved_value, "
+                               "resolved_by, resolved_on and reason")
         return out
     if not _is_iso_date(row["resolved_on"]):
         bad("resolved_on", f"must be an ISO date YYYY-MM-DD, got {row['resolved_on']!r}")
