@@ -129,9 +129,8 @@ def write_template(review_id: str, path: str | Path, *, today: _dt.date | None =
                                     error=f"Choose one of: {', '.join(vocab)}")
                 dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
                 sheet.add_data_validation(dv)
-            elif column.type in ("str", "url"):
-                for i in range(2, TEMPLATE_ROWS + 2):
-                    sheet.cell(row=i, column=j).number_format = "@"
+            elif column.type in ("str", "url"):  # a column style: new cells are text ("1,211" stays as typed)
+                sheet.column_dimensions[letter].number_format = "@"
     _review_sheet(book.create_sheet(REVIEW_SHEET), review_id, today or _dt.date.today(), list_range)
     book.move_sheet(LISTS_SHEET, offset=len(book.sheetnames) - 1)
     lists.sheet_state = "hidden"
