@@ -197,8 +197,9 @@ def agree(coder_a: str | Path, coder_b: str | Path) -> AgreementResult:
         counts[file] = (len(matched), len(only_a), len(only_b))
         diffs += [_row_diff(a, file, key, rows_a[key][0], side="a") for key in only_a]
         diffs += [_row_diff(b, file, key, rows_b[key][0], side="b") for key in only_b]
-        header = list(ta.header if ta is not None else ()) + list(tb.header if tb is not None else ())
-        for column in _columns(file, header):
+        if ta is None or tb is None:
+            continue  # the file is in one coding only: its rows are listed above
+        for column in _columns(file, [*ta.header, *tb.header]):
             stat, cell_diffs = _compare_column(a, b, file, column, matched)
             diffs += cell_diffs
             if stat["n"]:

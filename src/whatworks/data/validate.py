@@ -16,7 +16,7 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
-from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
+from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message, marker_problems
 from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
 from .roots import resolve_root
@@ -141,6 +141,8 @@ def check_folder(folder: Path) -> FolderData:
             _check_pooled_rows(raw.label, data.pooled, out)
     if (folder / RESOLUTIONS_FILE).exists():  # the record of a double coding's decisions (data/conflicts.py)
         out += check_resolutions(folder)
+    if (folder / S.RISK_OF_BIAS_FILE).exists():  # markers only, until risk_of_bias.csv is validated cell by cell
+        out += marker_problems(folder / S.RISK_OF_BIAS_FILE, label.format(S.RISK_OF_BIAS_FILE))
     return data
 
 
