@@ -16,7 +16,7 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import read_csv
 from .compute import compute_effects
-from .conflicts import key_column, meta_cells, row_key
+from .conflicts import key_column, row_key
 from .problems import Problem
 from .validate import _parse
 

@@ -156,13 +156,13 @@ def _review_sheet(sheet, review_id: str, today: _dt.date, list_range) -> None:  
             dv = DataValidation(type="list", formula1=f"={list_range(key.vocab)}", allow_blank=True)
             dv.add(f"B{sheet.max_row}")
             sheet.add_data_validation(dv)
-    for key, words in PRISMA_COUNTS.items():
-        if key in PRISMA_TABLES:
-            part = "source" if key == "identified" else "reason"
-            sheet.append([f"prisma.{key}.<{part}>", None, f"PRISMA flow (optional): {words.lower()}, one row per "
+    for count, words in PRISMA_COUNTS.items():
+        if count in PRISMA_TABLES:
+            part = "source" if count == "identified" else "reason"
+            sheet.append([f"prisma.{count}.<{part}>", None, f"PRISMA flow (optional): {words.lower()}, one row per "
                           f"{part}: replace <{part}> with its name; a whole number or 'not recorded'"])
         else:
-            sheet.append([f"prisma.{key}", None, f"PRISMA flow (optional): {words.lower()}; a whole number or "
+            sheet.append([f"prisma.{count}", None, f"PRISMA flow (optional): {words.lower()}; a whole number or "
                           "'not recorded', never an estimate"])
     sheet.append(["prisma.notes", None, "PRISMA flow (optional): where the counts come from"])
     for i in range(2, sheet.max_row + 1):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _style as st
 
@@ -106,7 +106,7 @@ def prisma_plot(prisma: Mapping[str, object], *, note: str | None = None, title:
     ax.set_xlim(0, 10)
     ax.set_ylim(total, 0)
     ax.set_axis_off()
-    text = {"fontsize": st.FONT_SIZE, "color": st.LINE_COLOUR}
+    text: dict[str, Any] = {"fontsize": st.FONT_SIZE, "color": st.LINE_COLOUR}
     if title:
         ax.text(0.0, 0.5, title, ha="left", va="center", fontweight="bold", **text)
     head_y = top - 1.5
@@ -123,7 +123,7 @@ def prisma_plot(prisma: Mapping[str, object], *, note: str | None = None, title:
                 continue
             ax.add_patch(Rectangle((x0, y), x1 - x0, h, facecolor="white", edgecolor=st.LINE_COLOUR, linewidth=0.8))
             ax.text(x0 + 0.15, y + h / 2, "\n".join(lines), ha="left", va="center", linespacing=1.35, **text)
-        arrow = {"arrowstyle": "-|>", "mutation_scale": 8, "color": st.LINE_COLOUR, "linewidth": 0.8}
+        arrow: dict[str, Any] = {"arrowstyle": "-|>", "mutation_scale": 8, "color": st.LINE_COLOUR, "linewidth": 0.8}
         if right is not None:
             ax.add_patch(FancyArrowPatch((_LEFT[1], y + h / 2), (_RIGHT[0], y + h / 2), **arrow))
         if previous is not None:
