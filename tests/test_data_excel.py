@@ -14,6 +14,7 @@ from whatworks.data import schema as S
 from whatworks.data.excel import WorkbookError, cell_text, import_workbook
 from whatworks.data.excel_template import write_template
 
+COLUMN = {c.name: c for c in S.EFFECT_COLUMNS}
 ROW = {"review": "smith2027", "effect_id": "alpha2020_wl", "study_id": "alpha2020", "study": "Alpha (2020)",
        "year": 2020, "design": "rct", "strategy": "social_cognition", "strategy_reason": "CBT for loneliness",
        "control": "waitlist", "n_treatment": 20, "n_control": 22, "stat_type": "means_post", "m_t": 30,
@@ -156,5 +157,5 @@ def test_import_never_overwrites_unless_replace(tmp_path):
 
 def test_cell_text():
     assert cell_text(None) == "" and cell_text(False) == "false" and cell_text(3) == "3"
-    assert cell_text(0.1) == "0.1" and cell_text(2.0, S.EFFECT_COLUMNS[32]) == "2.0"  # sd_t is a float column
+    assert cell_text(0.1) == "0.1" and cell_text(2.0, COLUMN["sd_t"]) == "2.0"  # a float column keeps its decimal point
     assert cell_text(dt.datetime(2027, 3, 1)) == "2027-03-01"

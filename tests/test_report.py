@@ -87,7 +87,7 @@ def test_html_is_self_contained_with_methods(first_run):
     assert not re.search(r'<(img|script|link)[^>]+(src|href)="https?:', page)  # nothing fetched from outside
     assert "{{figure:" not in page
     for words in ("restricted maximum-likelihood", "Knapp-Hartung", "prediction interval", "matplotlib",
-                  "Test for subgroup differences", "demo_review"):
+                  "Test for subgroup differences", "demo_review", "d_ppc2", "ICC = 0.05"):
         assert words in page
 
 

@@ -5,19 +5,26 @@ The schema is defined once in :mod:`whatworks.data.schema` and explained in ``do
 
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews
 from .problems import DataValidationError, Problem
+from .recompute import recompute_effects, settings_of
 from .roots import bundled_root, resolve_root
+from .settings import EffectSettings
 from .template import scaffold
+from .trials import one_effect_per_trial
 from .validate import validate
 
 __all__ = [
     "DataQualityWarning",
     "DataValidationError",
+    "EffectSettings",
     "Problem",
     "bundled_root",
     "list_reviews",
     "load_pooled",
     "load_reviews",
+    "one_effect_per_trial",
+    "recompute_effects",
     "resolve_root",
     "scaffold",
+    "settings_of",
     "validate",
 ]

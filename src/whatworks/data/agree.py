@@ -74,7 +74,7 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> tuple[float, float]:
     cross = cols[:, None] + rows[None, :]  # [i, j] = p.i + pj.
     off = float(np.sum(p * cross**2) - np.sum(np.diag(p) * np.diag(cross) ** 2))
     var = (diag + (1.0 - po) ** 2 * off - (po * pe - 2.0 * pe + po) ** 2) / (n * (1.0 - pe) ** 4)
-    return kappa, max(var, 0.0)
+    return float(kappa), float(max(var, 0.0))
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def cell_text(value: object, column: S.Column | None = None) -> str:
 
     Examples
     --------
-    >>> cell_text(0.5), cell_text(20.0, S.EFFECT_COLUMNS[21]), cell_text(True), cell_text(" 0,5 ")
+    >>> n_treatment = next(c for c in S.EFFECT_COLUMNS if c.name == "n_treatment")
+    >>> cell_text(0.5), cell_text(20.0, n_treatment), cell_text(True), cell_text(" 0,5 ")
     ('0.5', '20', 'true', '0,5')
     """
     if value is None:

@@ -38,7 +38,7 @@ def column_vocab(sheet: str, column: S.Column) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> column_vocab("effects", S.EFFECT_COLUMNS[6])
+    >>> column_vocab("effects", next(c for c in S.EFFECT_COLUMNS if c.name == "design"))
     ('rct', 'non_randomised', 'single_group')
     """
     if column.type == "vocab":

@@ -11,6 +11,8 @@ import pandas as pd
 
 from . import schema as S
 from .problems import DataValidationError, format_problems
+from .recompute import SETTINGS_ATTR, assign_computed, computed_columns, recompute_effects
+from .settings import DEFAULT_SETTINGS, EffectSettings
 from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
@@ -38,7 +40,8 @@ def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[Folder
     return data
 
 
-def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
+                 settings: EffectSettings | None = None) -> pd.DataFrame:
     """All coded effects of a collection of reviews as one tidy, validated DataFrame.
 
     Parameters
@@ -48,6 +51,10 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         reads the bundled data.
     reviews : iterable of str, optional
         Review ids to load (default: all).
+    settings : EffectSettings, optional
+        Analysis settings of the effect sizes (assumed pre-post correlation, ICC; see
+        :class:`whatworks.data.EffectSettings`); default: the primary settings. Recorded in
+        ``attrs["effect_settings"]`` and in every ``yi_note`` that uses them.
 
     Returns
     -------
@@ -55,8 +62,11 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         One row per coded effect, sorted by review then file order, with every schema column of
         ``effects.csv`` (``None``/``<NA>`` = missing) and the computed columns ``yi``, ``vi`` (on
         ``metric``, the review's declared metric; negative = treatment arm less lonely), ``metric``,
-        ``yi_note`` (how ``yi`` was computed), ``pool`` (``yi`` available and the row not excluded) and
-        ``pool_reason`` (why not; empty when pooled).
+        ``yi_note`` (how ``yi`` was computed, with the settings it used), ``pool`` (``yi`` available,
+        the row not excluded, and the trial's one effect in its folder: :mod:`whatworks.data.trials`),
+        ``pool_reason`` (why not; empty when pooled), ``baseline_smd`` and ``baseline_imbalance``
+        (Hedges' g of the baseline means; ``|g| > 0.3``), ``design_effect`` (cluster trials corrected)
+        and ``cluster_uncorrected`` (cluster trials that could not be).
 
     Raises
     ------
@@ -77,10 +87,14 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
     True
     """
+    if settings is not None and not isinstance(settings, EffectSettings):
+        raise ValueError(f"settings must be an EffectSettings, got {type(settings).__name__}")
     frames = [_effects_frame(d) for d in _load(root, reviews) if d.effects is not None]
-    if not frames:
-        return _effects_frame(FolderData(""))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
+    if settings is not None and settings != DEFAULT_SETTINGS:
+        return recompute_effects(out, settings)
+    out.attrs[SETTINGS_ATTR] = DEFAULT_SETTINGS
+    return out
 
 
 def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -178,18 +192,8 @@ def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Col
 def _effects_frame(d: FolderData) -> pd.DataFrame:
     rows = d.effects or []
     df = _typed_frame(rows, S.EFFECT_COLUMNS)
-    comp = d.computed
-    df["yi"] = np.array([np.nan if c.yi is None else c.yi for c in comp], dtype=float)
-    df["vi"] = np.array([np.nan if c.vi is None else c.vi for c in comp], dtype=float)
-    df["metric"] = pd.array([d.meta.get("metric") for _ in comp], dtype="string")
-    df["yi_note"] = pd.array([c.note or c.reason for c in comp], dtype="string")
-    reasons = [
-        c.reason if c.yi is None else (f"excluded: {row['exclude_reason']}" if row["exclude"] else "")
-        for (_, row), c in zip(rows, comp)
-    ]
-    df["pool"] = np.array([r == "" for r in reasons], dtype=bool)
-    df["pool_reason"] = pd.array(reasons, dtype="string")
-    return df
+    metric = [d.meta.get("metric") for _ in rows]
+    return assign_computed(df, computed_columns([row for _, row in rows], d.computed, metric))
 
 
 def _pooled_frame(d: FolderData) -> pd.DataFrame:

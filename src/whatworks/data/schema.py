@@ -25,6 +25,16 @@ STRATEGIES = (
     "multicomponent",
     "other",
 )
+#: The strategies in words, for people (report, README, CLI): Masi et al. 2011's four, then the others.
+STRATEGY_LABELS = {
+    "social_cognition": "Addressing maladaptive social cognition",
+    "social_support": "Enhancing social support",
+    "social_access": "Opportunities for social contact",
+    "social_skills": "Improving social skills",
+    "mindfulness_acceptance": "Mindfulness and acceptance",
+    "multicomponent": "Multicomponent programmes",
+    "other": "Other interventions",
+}
 DESIGNS = ("rct", "non_randomised", "single_group")
 AGE_BANDS = ("children", "adolescents", "young_adults", "adults", "older_adults", "mixed", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
@@ -44,6 +54,8 @@ POOLED_MODELS = ("random", "fixed", "unknown")
 RELIABILITIES = ("primary", "secondary", "ai_summary", "repository_output")
 N_BASES = ("analysed", "randomised", "unknown")
 RANDOMISATION_UNITS = ("individual", "cluster", "unknown")
+#: Role of a row's timepoint: the first assessment after the intervention ended, or a later one.
+TIMEPOINT_ROLES = ("post", "follow_up")
 #: Risk-of-bias tools and their judgements (RoB 2: Sterne et al. 2019; ROBINS-I: Sterne et al. 2016).
 ROB_TOOLS = ("rob2", "robins_i")
 ROB2_JUDGEMENTS = ("low", "some_concerns", "high", "no_information")
@@ -114,6 +126,9 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     # outcome and sample
     _c("scale", "str", "loneliness scale as named by the source"),
     _c("timepoint", "str", "e.g. post (8 weeks)"),
+    _c("timepoint_role", "vocab", "post (first assessment after the intervention ended) or follow_up (a later one)",
+       vocab=TIMEPOINT_ROLES),
+    _c("primary_effect", "bool", "true marks the coder's choice among several poolable rows of one trial"),
     _c("n_treatment", "int", "analysed n, treatment arm", req=True, minimum=2),
     _c("n_control", "int", "analysed n, control arm", req=True, minimum=2),
     _c("n_total", "int", "total n when only the total is reported", minimum=2),
@@ -223,7 +238,8 @@ def _rob_columns() -> tuple[Column, ...]:
 RISK_OF_BIAS_COLUMNS: tuple[Column, ...] = _rob_columns()
 
 #: Columns the loader computes; a file that types them is rejected.
-COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason")
+COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason", "baseline_smd",
+                           "baseline_imbalance", "design_effect", "cluster_uncorrected")
 COMPUTED_POOLED_COLUMNS = ("estimate_norm", "ci_low_norm", "ci_high_norm")
 
 

@@ -17,6 +17,7 @@ from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
 from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message, marker_problems
+from .design import design_problems
 from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
 from .roots import resolve_root
@@ -123,7 +124,8 @@ def check_folder(folder: Path) -> FolderData:
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
-        if p.name not in (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, RESOLUTIONS_FILE) and not _IGNORED_FILES.match(p.name):
+        known = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, RESOLUTIONS_FILE)
+        if p.name not in known and not _IGNORED_FILES.match(p.name):
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
                                "review.toml, effects.csv and pooled.csv", "warning"))
     if effects_path.exists():
@@ -280,6 +282,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
     seen: dict[object, int] = {}
+    primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
     for r, row in rows:
         def bad(column: str, message: str, severity: Severity = "error") -> None:
             out.append(Problem(label, r, column, message, severity))
@@ -302,6 +305,13 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
             bad("exclude_reason", "exclude is true but exclude_reason is empty")
         if row["hand"] == "second" and not row["secondary_source"]:
             bad("secondary_source", "hand is second but secondary_source is empty: name the review / file")
+        for column, message, severity in design_problems(row):
+            bad(column, message, "error" if severity == "error" else "warning")
+        if row["primary_effect"] and row["study_id"] is not None:
+            if row["study_id"] in primary:
+                bad("primary_effect", f"a second primary_effect row of trial {row['study_id']!r} (first in row "
+                    f"{primary[row['study_id']]}): mark one row per trial")
+            primary.setdefault(row["study_id"], r)
         _check_interval(row, "es", "es_ci_low", "es_ci_high", bad)
         if row["stat_type"] == "or_ci":
             for name in ("es", "es_ci_low", "es_ci_high"):

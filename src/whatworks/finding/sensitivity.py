@@ -1,7 +1,9 @@
 """Sensitivity analyses of the contrast (reference strategy vs the others combined), one row each.
 
 Estimator, inference, control type, borderline coding, second-hand numbers, leave-one-out, design,
-age band, dependence (CR2) and small-study effects per strategy (Egger's test, trim and fill).
+age band, dependence (CR2), the effect-size assumptions (pre-post correlation, post-only g, ICC, baseline
+imbalance, uncorrected cluster trials: :mod:`whatworks.finding.sensitivity_design`) and small-study
+effects per strategy (Egger's test, trim and fill).
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import pandas as pd
 
 from .. import _dist
 from ..bias import egger_test, trim_and_fill
+from ..data.recompute import settings_of
+from ..data.settings import EffectSettings
 from ..influence import _batch_fit
 from ..results import _fmt, frame_to_html, int_counts
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
 from .select import MASI_STRATEGIES, primary_frame
+from .sensitivity_design import design_rows
 from .strategies import StrategyPooling
 
 #: Columns of :meth:`SensitivityResult.to_frame`.
@@ -149,6 +154,7 @@ def sensitivity_analyses(
     method: str = "REML",
     test: str = "knha",
     delta: float = DELTA,
+    settings: EffectSettings | None = None,
 ) -> SensitivityResult:
     """Every sensitivity analysis of the combined contrast, as one table.
 
@@ -167,6 +173,9 @@ def sensitivity_analyses(
         The table of :func:`whatworks.finding.dependence_analysis`; its combined rows are added.
     reference, others, method, test, delta
         As in :func:`whatworks.finding.strategy_contrasts`.
+    settings : EffectSettings, optional
+        The effect-size settings of the primary analysis (default: those ``reviews`` was loaded with);
+        the pre-post correlation and ICC rows vary them (needs ``reviews``).
 
     Returns
     -------
@@ -192,8 +201,9 @@ def sensitivity_analyses(
     def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
         return lambda: contrasts(data, m, t)
 
+    base = settings if settings is not None else settings_of(reviews if reviews is not None else frame)
     primary = contrast if contrast is not None else contrasts(frame, method, test)
-    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
+    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary, note=f"effects: {base.label()}"))
     for m in ("DL", "PM", "REML"):
         if m != method:
             rows.append(_combined_row("estimator", f"{m}, {test}", refit(frame, m)))
@@ -252,6 +262,8 @@ def sensitivity_analyses(
         for setting, bands in (("older adults only", ("older_adults",)),
                                ("adults under older age only (adults, young adults)", ("adults", "young_adults"))):
             rows.append(_combined_row("age band", setting, refit(_subset(frame, age.isin(bands).fillna(False)))))
+
+    rows += design_rows(frame, reviews, base, lambda a, s, data, note: _combined_row(a, s, refit(data), note=note))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
     rows += _bias_rows(pooling, (reference, *others))

@@ -27,6 +27,7 @@ TABLES = {
     "finding_sensitivity": "sensitivity analyses",
     "finding_comparison": "ours vs published subgroup estimates",
     "finding_selection": "every coded row, in or out of the primary analysis, and why",
+    "summary_of_findings": "GRADE certainty of the contrast and of each strategy against control",
 }
 
 
@@ -82,6 +83,8 @@ def section_finding(ctx: ReportContext) -> SectionOutput | None:
     tables = [("claims", claims), ("finding_strategies", res.pooling.to_frame()),
               ("finding_contrasts", contr), ("finding_sensitivity", sens),
               ("finding_selection", res.selection)]
+    if res.certainty is not None:
+        tables.append(("summary_of_findings", res.certainty.to_frame()))
     if res.comparison is not None:
         parts += ["<h3>Against the published reviews</h3>", html_table(res.comparison.to_frame()),
                   figure_ref("finding_vs_published")]

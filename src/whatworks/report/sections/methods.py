@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from ...data import settings_of
 from ..api import FUNNEL_MIN_K, ReportContext, ReportOptions, SectionOutput, esc, pct
 
 ESTIMATORS = {
@@ -63,4 +64,5 @@ def section_methods(ctx: ReportContext) -> SectionOutput | None:
     """Methods paragraph and software versions."""
     o = ctx.options
     opts = f"method = {o.method!r}, test = {o.test!r}, level = {o.level:g}"
-    return SectionOutput("methods", "Methods", f"<p>{esc(methods_text(o))}</p><p>Options: {esc(opts)}.</p>")
+    effects = f"<p>Effect sizes: {esc(settings_of(ctx.effects).describe())}</p>"
+    return SectionOutput("methods", "Methods", f"<p>{esc(methods_text(o))}</p>{effects}<p>Options: {esc(opts)}.</p>")
