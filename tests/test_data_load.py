@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from whatworks.data import bundled_root, list_reviews, load_pooled, load_reviews, scaffold, validate
+from whatworks.data import DataQualityWarning, bundled_root, list_reviews, load_pooled, load_reviews, scaffold, validate
 from whatworks.data import schema as S
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
@@ -90,7 +91,9 @@ def test_scaffold_then_fill_then_load(tmp_path):
     (folder / "review.toml").write_text(text.replace('url = ""', 'url = "https://example.org"'), "utf-8")
     # errors only: until risk_of_bias.csv is validated and loaded, its empty template is an "unexpected file" warning
     assert [p for p in validate(folder) if p.is_error] == []
-    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-len(COMPUTED):] == COMPUTED
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # the risk_of_bias.csv template, as above
+        assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-len(COMPUTED):] == COMPUTED
     with pytest.raises(FileExistsError, match="already exists"):
         scaffold("smith2027", tmp_path)
     with pytest.raises(ValueError, match="invalid review id 'Smith 2027'"):
