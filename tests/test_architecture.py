@@ -17,7 +17,7 @@ import pytest
 PKG = Path(__file__).parents[1] / "src" / "whatworks"
 
 STATISTICS = ("_dist", "_validation", "_frames", "estimators", "model", "results", "effects", "subgroups",
-              "regression", "bias", "influence", "multilevel", "robust", "overlap", "grade")  # fmt: skip
+              "regression", "bias", "influence", "multilevel", "robust", "overlap", "grade", "rob")  # fmt: skip
 LAYERS_ABOVE_STATISTICS = ("data", "plots", "report", "finding", "cli")
 
 

@@ -11,14 +11,13 @@ import datetime as dt
 import json
 import shutil
 import tomllib
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from whatworks.cli import main
-from whatworks.data import DataQualityWarning, load_reviews
+from whatworks.data import load_reviews
 from whatworks.data import schema as S
 
 FIXTURE = Path(__file__).parent / "fixtures" / "double_coding"
@@ -125,9 +124,7 @@ def test_the_worked_example_end_to_end(tmp_path, capsys):
     capsys.readouterr()
 
     # 5. the consensus loads: the decided values, the kept and the dropped rows
-    with warnings.catch_warnings():  # until risk_of_bias.csv is loaded it is an "unexpected file" (a warning)
-        warnings.simplefilter("ignore", DataQualityWarning)
-        effects = load_reviews(collection).set_index("effect_id")
+    effects = load_reviews(collection).set_index("effect_id")
     assert "kauri2024_wl" in effects.index and "larch2025_wl" not in effects.index and len(effects) == 12
     assert effects.loc["gum2022_wl", "n_treatment"] == 40 and effects.loc["dogwood2021_wl", "sd_t"] == 3.1
     assert effects.loc["elm2021_uc", "pool"]  # favours resolved to treatment: the F gives an effect

@@ -38,3 +38,19 @@ def test_no_strategy_large_enough():
     small = ROWS[ROWS["strategy"] == "social_cognition"]
     res = strategy_outliers(small, pool_strategies(small))
     assert res.table.empty and res.flagged.empty and "none flagged" in res.summary()
+
+
+def test_sensitivity_rows_leave_out_flagged_and_high_risk_trials():
+    from whatworks.finding import sensitivity_analyses
+
+    fixture = pd.read_csv(__import__("pathlib").Path(__file__).parent / "reference" / "finding_fixture.csv")
+    rows = fixture.assign(rob_overall=["high"] * 3 + ["low"] * (len(fixture) - 3))
+    first = rows["study_id"].iloc[0]
+    table = sensitivity_analyses(rows, flagged=[first, "not_in_the_data2020"]).to_frame().set_index("setting")
+    assert table.loc["outlier or influential trials excluded (per strategy)", "k"] == len(rows) - 1
+    assert table.loc["outlier or influential trials excluded (per strategy)", "note"] == f"left out: {first}"
+    assert table.loc["trials at high risk of bias excluded", "k"] == len(rows) - 3
+    assert table.loc["trials at low risk of bias only", "k"] == len(rows) - 3
+    plain = sensitivity_analyses(fixture).to_frame().set_index("setting")
+    assert plain.loc["trials at high risk of bias excluded", "note"].startswith("not run")
+    assert "outlier or influential trials excluded (per strategy)" not in plain.index

@@ -200,18 +200,6 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-def marker_problems(path: Path, label: str) -> list[Problem]:
-    """One problem per cell of a CSV file that holds a marker (for files not yet validated cell by cell)."""
-    raw = read_csv(path, label, [])
-    out: list[Problem] = []
-    for r, cells in raw.rows if raw is not None else []:
-        for column, text in cells.items():
-            message = conflict_message(text)
-            if message:
-                out.append(Problem(label, r, column, message))
-    return out
-
-
 def resolution_rows(disagreements: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
     """Open rows of ``resolutions.csv`` (``resolved_*`` and ``reason`` empty) for the given disagreements."""
     return [{c: str(d.get(c, "")) for c in RESOLUTION_COLUMNS} for d in disagreements]

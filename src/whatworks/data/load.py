@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import schema as S
 from .problems import DataValidationError, format_problems
+from .risk_of_bias import attach_risk_of_bias
 from .recompute import SETTINGS_ATTR, assign_computed, computed_columns, recompute_effects
 from .settings import DEFAULT_SETTINGS, EffectSettings
 from .validate import FolderData, check_collection, discover
@@ -67,6 +68,10 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         ``pool_reason`` (why not; empty when pooled), ``baseline_smd`` and ``baseline_imbalance``
         (Hedges' g of the baseline means; ``|g| > 0.3``), ``design_effect`` (cluster trials corrected)
         and ``cluster_uncorrected`` (cluster trials that could not be).
+        Before them, the row's risk of bias from the folder's ``risk_of_bias.csv``: ``rob_tool``
+        (``rob2``, ``robins_i``; missing when not assessed) and ``rob_overall`` (the overall judgement,
+        ``"not_assessed"`` when no assessment applies). The domain judgements are in
+        :func:`load_risk_of_bias` (join them with :func:`attach_risk_of_bias`).
 
     Raises
     ------
@@ -84,7 +89,7 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     --------
     >>> from whatworks.data import load_reviews
     >>> df = load_reviews()
-    >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
+    >>> {"review", "study_id", "yi", "vi", "pool", "rob_overall"} <= set(df.columns)
     True
     """
     if settings is not None and not isinstance(settings, EffectSettings):
@@ -95,6 +100,41 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         return recompute_effects(out, settings)
     out.attrs[SETTINGS_ATTR] = DEFAULT_SETTINGS
     return out
+
+
+def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+    """The risk-of-bias assessments (``risk_of_bias.csv``) of every review folder that has one.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to load (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per assessment with every column of ``risk_of_bias.csv`` (schema order), sorted by
+        review then file order; empty (with the columns) when no folder has the file.
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_risk_of_bias
+    >>> rob = load_risk_of_bias(reviews=["living"])
+    >>> set(rob["tool"]) <= {"rob2", "robins_i"}
+    True
+    """
+    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in _load(root, reviews)
+              if d.risk_of_bias is not None]
+    if not frames:
+        return _typed_frame([], S.RISK_OF_BIAS_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
 
 
 def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -192,6 +232,10 @@ def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Col
 def _effects_frame(d: FolderData) -> pd.DataFrame:
     rows = d.effects or []
     df = _typed_frame(rows, S.EFFECT_COLUMNS)
+    rob = _typed_frame(d.risk_of_bias or [], S.RISK_OF_BIAS_COLUMNS)
+    attached = attach_risk_of_bias(df, rob)
+    for name in S.ROB_EFFECT_COLUMNS:
+        df[name] = attached[name]
     metric = [d.meta.get("metric") for _ in rows]
     return assign_computed(df, computed_columns([row for _, row in rows], d.computed, metric))
 

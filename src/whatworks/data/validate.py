@@ -16,16 +16,18 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
-from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message, marker_problems
+from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
 from .design import design_problems
 from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
+from .risk_of_bias import check_rob_rows
 from .roots import resolve_root
 
 Row = dict[str, object]
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_KNOWN_FILES = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, S.RISK_OF_BIAS_FILE)
 _IGNORED_FILES = re.compile(r"^(\..*|README.*|.*\.md|__pycache__)$", re.IGNORECASE)
 
 
@@ -37,6 +39,7 @@ class FolderData:
     meta: dict[str, object] = field(default_factory=dict)
     effects: list[tuple[int, Row]] | None = None  # (data row, typed row)
     pooled: list[tuple[int, Row]] | None = None
+    risk_of_bias: list[tuple[int, Row]] | None = None
     computed: list[Computed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -115,6 +118,7 @@ def check_folder(folder: Path) -> FolderData:
     out = data.problems
     label = f"{rid}/{{}}"
     effects_path, pooled_path = folder / S.EFFECTS_FILE, folder / S.POOLED_FILE
+    rob_path = folder / S.RISK_OF_BIAS_FILE
     if not (folder / S.REVIEW_FILE).is_file():
         out.append(Problem(label.format(S.REVIEW_FILE), None, None,
                            "review.toml is missing: every review folder needs one (whatworks new-review ID)"))
@@ -124,14 +128,14 @@ def check_folder(folder: Path) -> FolderData:
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
-        known = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, RESOLUTIONS_FILE)
-        if p.name not in known and not _IGNORED_FILES.match(p.name):
+        if p.name not in (*_KNOWN_FILES, RESOLUTIONS_FILE) and not _IGNORED_FILES.match(p.name):
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
-                               "review.toml, effects.csv and pooled.csv", "warning"))
+                               f"{', '.join(_KNOWN_FILES)}", "warning"))
     if effects_path.exists():
         raw = read_csv(effects_path, label.format(S.EFFECTS_FILE), out)
         if raw is not None:
-            data.effects = _check_table(raw, S.EFFECT_COLUMNS, S.COMPUTED_EFFECT_COLUMNS, rid, out)
+            data.effects = _check_table(raw, S.EFFECT_COLUMNS, (*S.COMPUTED_EFFECT_COLUMNS, *S.ROB_EFFECT_COLUMNS),
+                                        rid, out)
             _check_effect_rows(raw.label, data.effects, out)
             metric = data.meta.get("metric")
             data.computed = compute_effects(data.effects, metric if isinstance(metric, str) else None)
@@ -141,10 +145,13 @@ def check_folder(folder: Path) -> FolderData:
         if raw is not None:
             data.pooled = _check_table(raw, S.POOLED_COLUMNS, S.COMPUTED_POOLED_COLUMNS, rid, out)
             _check_pooled_rows(raw.label, data.pooled, out)
+    if rob_path.exists():
+        raw = read_csv(rob_path, label.format(S.RISK_OF_BIAS_FILE), out)
+        if raw is not None:
+            data.risk_of_bias = _check_table(raw, S.RISK_OF_BIAS_COLUMNS, (), rid, out)
+            check_rob_rows(raw.label, data.risk_of_bias, data.effects, out)
     if (folder / RESOLUTIONS_FILE).exists():  # the record of a double coding's decisions (data/conflicts.py)
         out += check_resolutions(folder)
-    if (folder / S.RISK_OF_BIAS_FILE).exists():  # markers only, until risk_of_bias.csv is validated cell by cell
-        out += marker_problems(folder / S.RISK_OF_BIAS_FILE, label.format(S.RISK_OF_BIAS_FILE))
     return data
 
 

@@ -154,12 +154,12 @@ def run_finding(
     pooling = pool_strategies(primary, method=method, test=test)
     contrast = strategy_contrasts(primary, reference=reference, others=others, method=method, test=test, delta=delta)
     dependence = dependence_analysis(contrast)
+    outliers = strategy_outliers(primary, pooling)
     sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
                                        reference=reference, others=others, method=method, test=test, delta=delta,
-                                       settings=settings)
+                                       settings=settings, flagged=outliers.flagged["study_id"].tolist())
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
     certainty = assess_certainty(primary, pooling, contrast)
-    outliers = strategy_outliers(primary, pooling)
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)

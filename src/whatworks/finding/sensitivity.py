@@ -8,7 +8,7 @@ effects per strategy (Egger's test, trim and fill).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,6 +118,23 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def _rob_rows(frame: pd.DataFrame, refit: Callable[[pd.DataFrame], Callable[[], ContrastResult]]) -> list[dict]:
+    """The contrast without trials at high overall risk of bias, and with low-risk trials only (RoB 2)."""
+    if "rob_overall" not in frame.columns:
+        return [dict(analysis="risk of bias", setting="trials at high risk of bias excluded", quantity="difference",
+                     note="not run: the rows carry no risk-of-bias assessment")]
+    rob = frame["rob_overall"].astype("string")
+    high = rob.eq("high").fillna(False).to_numpy(dtype=bool)
+    low = rob.eq("low").fillna(False).to_numpy(dtype=bool)
+    return [
+        _combined_row("risk of bias", "trials at high risk of bias excluded", refit(_subset(frame, ~high)),
+                      note=f"{int(high.sum())} trial(s) at high risk left out" if high.any()
+                      else "no trial is at high risk of bias: same as the primary analysis"),
+        _combined_row("risk of bias", "trials at low risk of bias only", refit(_subset(frame, low)),
+                      note=f"{int(low.sum())} trial(s) at low risk"),
+    ]
+
+
 def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[dict]:
     out = []
     for s in strategies:
@@ -155,6 +172,7 @@ def sensitivity_analyses(
     test: str = "knha",
     delta: float = DELTA,
     settings: EffectSettings | None = None,
+    flagged: Sequence[str] | None = None,
 ) -> SensitivityResult:
     """Every sensitivity analysis of the combined contrast, as one table.
 
@@ -176,6 +194,9 @@ def sensitivity_analyses(
     settings : EffectSettings, optional
         The effect-size settings of the primary analysis (default: those ``reviews`` was loaded with);
         the pre-post correlation and ICC rows vary them (needs ``reviews``).
+    flagged : sequence of str, optional
+        ``study_id`` of the trials flagged as outliers or influential
+        (:func:`whatworks.finding.outliers.strategy_outliers`); a row refits without them.
 
     Returns
     -------
@@ -229,6 +250,15 @@ def sensitivity_analyses(
     if "hand" in frame.columns:
         rows.append(_combined_row("second-hand numbers", "first-hand rows only",
                                   refit(_subset(frame, (frame["hand"] == "first").fillna(False)))))
+
+    rows += _rob_rows(frame, refit)
+    if flagged is not None:
+        out = frame["study_id"].astype(str).isin([str(f) for f in flagged]).to_numpy(dtype=bool)
+        compared = frame["strategy"].isin([reference, *others]).fillna(False).to_numpy(dtype=bool)
+        gone = sorted(set(frame.loc[out & compared, "study_id"].astype(str)))
+        note = f"left out: {', '.join(gone)}" if gone else "no compared trial flagged: same as the primary analysis"
+        rows.append(_combined_row("outliers", "outlier or influential trials excluded (per strategy)",
+                                  refit(_subset(frame, ~out)), note=note))
 
     loo = _leave_one_out(primary)
     fitted = loo.dropna(subset=["difference"])
