@@ -15,6 +15,14 @@ from whatworks.plots import prisma_plot
 
 matplotlib.use("Agg")
 
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
 FIXTURE = Path(__file__).parent / "fixtures" / "double_coding" / "coder_a" / "demo2027"
 FLOW = tomllib.loads((FIXTURE / "review.toml").read_text("utf-8"))["prisma"]
 
