@@ -56,7 +56,10 @@ def test_ois_is_cohens_n_for_a_small_effect():
     (["low"] * 9 + ["high"] * 3, 1),                  # high-risk 25 %
     (["low"] * 6 + ["high"] * 6, 2),                  # high-risk 50 %
     (["no_information"] * 12, 1),                     # cannot be judged: a concern, not low
-    (["not assessed"] * 12, 1),
+    (["not_assessed"] * 12, 1),
+    (["low"] * 6 + ["serious"] * 6, 2),               # ROBINS-I serious counts as high
+    (["low"] * 5 + ["moderate"] * 7, 1),              # ROBINS-I moderate is a concern
+    (["unheard of"] * 12, 1),                         # an unknown word: not assessed
 ])
 def test_risk_of_bias_rule(rob, expected):
     assert downgrades(clean(rob=rob))["risk of bias"] == expected
@@ -177,3 +180,16 @@ def test_bad_input():
         grade_certainty({"k": 3})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must be"):
         grade_certainty(clean(k=-1))
+
+
+def test_outcomes_without_evidence_are_listed_not_graded():
+    table = certainty_table([clean()], no_evidence=["Skills vs control"])
+    frame = table.to_frame()
+    assert frame["outcome"].tolist() == ["CBT vs control", "Skills vs control"]
+    assert frame.loc[1, "certainty"] == "no evidence" and frame.loc[1, "k"] == 0
+    assert "Skills vs control: no trial" in table.summary()
+
+
+def test_numbers_in_reasons_are_fixed_point():
+    c = grade_certainty(clean(ci_low=-0.56, ci_high=0.0071))
+    assert "[-0.56, 0.01]" in c.judgement("imprecision").reason

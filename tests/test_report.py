@@ -207,3 +207,24 @@ def test_strategy_section_draws_one_forest_per_fitted_strategy():
         texts = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
         assert f"k = {fitted[s].k}" in texts
     plt.close("all")
+
+
+def test_risk_of_bias_section_counts_and_draws(tmp_path):
+    """The section counts the primary trials' judgements and draws robvis figures per strategy."""
+    from whatworks.data import load_reviews, load_risk_of_bias
+    from whatworks.finding.select import primary_frame
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_risk_of_bias
+
+    effects = load_reviews()
+    rob = load_risk_of_bias()
+    ctx = ReportContext(effects, pd.DataFrame(), pd.DataFrame(), ReportOptions(), "bundled", risk_of_bias=rob)
+    out = section_risk_of_bias(ctx)
+    primary = primary_frame(effects)
+    expected = primary["rob_overall"].value_counts()
+    assert f"of {len(primary)} trials in the primary analysis were assessed with RoB 2" in out.html
+    assert f"high {expected.get('high', 0)}" in out.html
+    names = {f.name for f in out.figures}
+    assert {f"rob_{s}_traffic" for s in primary["strategy"].unique()} <= names
+    empty = ReportContext(effects, pd.DataFrame(), pd.DataFrame(), ReportOptions(), "bundled")
+    assert "No trial of the primary analysis has a risk-of-bias assessment" in section_risk_of_bias(empty).html

@@ -49,14 +49,18 @@ import numpy as np
 import pandas as pd
 
 from . import _dist
-from .results import _fmt, frame_to_html
+from .results import frame_to_html
+from .rob import ROB2_JUDGEMENTS, ROBINS_I_JUDGEMENTS
 
 #: Certainty levels from strongest to weakest (the first is where randomised evidence starts).
 LEVELS = ("high", "moderate", "low", "very low")
 #: The five GRADE domains, in GRADE's order.
 DOMAINS = ("risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias")
-#: RoB 2 overall judgements (and what a missing assessment is called).
-ROB_JUDGEMENTS = ("low", "some_concerns", "high", "no_information", "not assessed")
+#: Overall risk-of-bias judgements the rules read (RoB 2, ROBINS-I) and the word for a missing assessment.
+ROB_JUDGEMENTS = tuple(dict.fromkeys((*ROB2_JUDGEMENTS, *ROBINS_I_JUDGEMENTS, "not_assessed")))
+#: Judgements that count as high risk (RoB 2 high; ROBINS-I serious or critical). Everything but low and
+#: these counts as a concern: some concerns, ROBINS-I moderate, no information, not assessed.
+ROB_HIGH = ("high", "serious", "critical")
 
 #: Columns of :meth:`CertaintyTable.to_frame` (the summary-of-findings table).
 SOF_COLUMNS = (
@@ -114,7 +118,8 @@ class GradeInput:
     randomised : bool
         All trials randomised (GRADE starts at high); else starts at low.
     rob : sequence of str
-        RoB 2 overall judgement per trial (:data:`ROB_JUDGEMENTS`), aligned with ``weights``.
+        Overall risk-of-bias judgement per trial (:data:`ROB_JUDGEMENTS`: RoB 2, ROBINS-I or
+        ``not_assessed``), aligned with ``weights``.
     weights : sequence of float
         Meta-analysis weight per trial (any scale).
     borderline : sequence of bool
@@ -208,10 +213,15 @@ class Certainty:
 
 @dataclass(frozen=True)
 class CertaintyTable:
-    """A summary-of-findings table: one :class:`Certainty` per outcome (result of :func:`certainty_table`)."""
+    """A summary-of-findings table: one :class:`Certainty` per outcome (result of :func:`certainty_table`).
+
+    ``no_evidence`` names outcomes of the question that no trial informs; they are listed (certainty
+    "no evidence"), not graded.
+    """
 
     rows: tuple[Certainty, ...]
     rules: GradeRules = field(default_factory=GradeRules)
+    no_evidence: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """Columns :data:`SOF_COLUMNS`; each domain column holds "serious (−1): reason" or "not serious: reason"."""
@@ -224,6 +234,9 @@ class CertaintyTable:
                 mark = f" (\u2212{j.downgrade})" if j.downgrade else ""
                 row[j.domain.replace(" ", "_")] = f"{j.label}{mark}: {j.reason}"
             out.append(row)
+        for outcome in self.no_evidence:
+            out.append({"outcome": outcome, "k": 0, "certainty": "no evidence",
+                        "statement": "No trial with a usable effect: not graded."})
         frame = pd.DataFrame(out, columns=list(SOF_COLUMNS))
         return frame.astype({"k": "Int64", "downgrades": "Int64"}).assign(
             n=pd.array([None if pd.isna(x) else int(x) for x in frame["n"]], dtype="Int64"))
@@ -232,8 +245,9 @@ class CertaintyTable:
         """One line per outcome: effect, certainty, statement."""
         lines = [f"Summary of findings (GRADE; OIS = {self.rules.ois()} participants, delta = {self.rules.delta:g})"]
         for c in self.rows:
-            lines.append(f"- {c.outcome}: g {_fmt(c.estimate, 2)} [{_fmt(c.ci_low, 2)}, {_fmt(c.ci_high, 2)}], "
+            lines.append(f"- {c.outcome}: g {_num(c.estimate, 2)} [{_num(c.ci_low, 2)}, {_num(c.ci_high, 2)}], "
                          f"k = {c.k}; {c.certainty} certainty: {c.statement}")
+        lines += [f"- {outcome}: no trial with a usable effect (not graded)" for outcome in self.no_evidence]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -245,9 +259,16 @@ class CertaintyTable:
 
 # --- the five domains -----------------------------------------------------------------------------
 
+def _num(x: float, digits: int = 2) -> str:
+    """Fixed-point number for reasons and summaries; "NA" when not finite."""
+    return f"{x:.{digits}f}" if np.isfinite(x) else "NA"
+
+
 def _shares(ev: GradeInput) -> dict[str, float]:
-    """Weight share of each RoB judgement (missing weights: equal weights)."""
-    rob = [str(r) if r in ROB_JUDGEMENTS else "not assessed" for r in ev.rob]
+    """Weight share of each overall judgement (missing weights: equal weights); anything outside
+    :data:`ROB_JUDGEMENTS` counts as not assessed."""
+    rob = [str(r).replace(" ", "_") if str(r).replace(" ", "_") in ROB_JUDGEMENTS else "not_assessed"
+           for r in ev.rob]
     if not rob:
         return {}
     w = np.asarray(ev.weights, dtype=float) if len(ev.weights) == len(rob) else np.ones(len(rob))
@@ -264,10 +285,11 @@ def _risk_of_bias(ev: GradeInput, r: GradeRules) -> Judgement:
     if not s:
         return Judgement("risk of bias", 1, rule, "no trial has a risk-of-bias assessment")
     parts = [f"{name.replace('_', ' ')} {share:.0%}" for name, share in s.items() if share > 0]
-    why = "weight by overall RoB 2: " + ", ".join(parts)
-    if s["high"] >= r.rob_high_very_serious:
+    why = "weight by overall risk of bias: " + ", ".join(parts)
+    high = sum(s[j] for j in ROB_HIGH)
+    if high >= r.rob_high_very_serious:
         return Judgement("risk of bias", 2, rule, why)
-    if s["high"] >= r.rob_high_serious or s["low"] < r.rob_low_needed:
+    if high >= r.rob_high_serious or s["low"] < r.rob_low_needed:
         return Judgement("risk of bias", 1, rule, why)
     return Judgement("risk of bias", 0, rule, why)
 
@@ -284,7 +306,7 @@ def _inconsistency(ev: GradeInput, r: GradeRules) -> Judgement:
     i2 = ev.i2 if np.isfinite(ev.i2) else 0.0
     pi_crosses = _crosses_zero(ev.pi_low, ev.pi_high)
     ci_crosses = _crosses_zero(ev.ci_low, ev.ci_high)
-    pi = (f"PI [{_fmt(ev.pi_low, 2)}, {_fmt(ev.pi_high, 2)}]" if np.isfinite(ev.pi_low) else "PI not estimable")
+    pi = (f"PI [{_num(ev.pi_low, 2)}, {_num(ev.pi_high, 2)}]" if np.isfinite(ev.pi_low) else "PI not estimable")
     why = f"I\u00b2 = {i2:.0f}%, {pi}"
     if i2 >= r.i2_very_serious and pi_crosses:
         return Judgement("inconsistency", 2, rule, why)
@@ -320,7 +342,7 @@ def _imprecision(ev: GradeInput, r: GradeRules) -> Judgement:
     wide = lo <= -r.delta and hi >= r.delta
     ois_met = bool(np.isfinite(ev.n) and ev.n >= ois)
     n_text = f"n = {ev.n:,.0f}" if np.isfinite(ev.n) else "n unknown"
-    why = (f"CI [{_fmt(lo, 2)}, {_fmt(hi, 2)}] {'includes' if crosses else 'excludes'} 0; {n_text} "
+    why = (f"CI [{_num(lo, 2)}, {_num(hi, 2)}] {'includes' if crosses else 'excludes'} 0; {n_text} "
            f"{'meets' if ois_met else 'below'} the OIS of {ois:,}")
     if wide:
         return Judgement("imprecision", 2, rule, why + f"; the CI includes both \u2212{r.delta:g} and +{r.delta:g}")
@@ -346,7 +368,7 @@ def _publication_bias(ev: GradeInput, r: GradeRules) -> Judgement:
         if not (np.isfinite(lo) and np.isfinite(hi)):
             reasons.append(f"{name} not estimable")
             continue
-        reasons.append(f"{name} {_fmt(est, 2)} [{_fmt(lo, 2)}, {_fmt(hi, 2)}]")
+        reasons.append(f"{name} {_num(est, 2)} [{_num(lo, 2)}, {_num(hi, 2)}]")
         down |= unadjusted_excludes and _crosses_zero(lo, hi)
     return Judgement("publication bias", int(down), rule, "; ".join(reasons) or "no small-study test available")
 
@@ -425,8 +447,10 @@ def grade_certainty(evidence: GradeInput, rules: GradeRules | None = None) -> Ce
                      certainty=level, statement=_statement(evidence, level, r.delta))
 
 
-def certainty_table(evidence: Sequence[GradeInput], rules: GradeRules | None = None) -> CertaintyTable:
-    """GRADE each outcome and gather them into a summary-of-findings table.
+def certainty_table(evidence: Sequence[GradeInput], rules: GradeRules | None = None, *,
+                    no_evidence: Sequence[str] = ()) -> CertaintyTable:
+    """GRADE each outcome and gather them into a summary-of-findings table (``no_evidence``: outcomes
+    without trials, listed but not graded).
 
     Examples
     --------
@@ -435,4 +459,4 @@ def certainty_table(evidence: Sequence[GradeInput], rules: GradeRules | None = N
     [{'outcome': 'CBT vs control', 'certainty': 'very low'}]
     """
     r = rules or GradeRules()
-    return CertaintyTable(tuple(grade_certainty(e, r) for e in evidence), r)
+    return CertaintyTable(tuple(grade_certainty(e, r) for e in evidence), r, tuple(no_evidence))

@@ -18,6 +18,7 @@ from ..grade import CertaintyTable, GradeInput, GradeRules, certainty_table
 from ..regression import meta_regress
 from ..results import MetaResult
 from .contrast import ContrastResult
+from .select import MASI_STRATEGIES
 from .strategies import StrategyPooling
 
 #: Small-study adjusted estimates per outcome key: (method, estimate, ci_low, ci_high).
@@ -33,8 +34,8 @@ def _trial_inputs(rows: pd.DataFrame, tau2: float) -> dict[str, object]:
     """Per-trial risk of bias, weights and borderline flags of ``rows``, aligned."""
     vi = rows["vi"].to_numpy(float)
     weights = 1 / (vi + (tau2 if np.isfinite(tau2) else 0.0))
-    rob = (rows["rob_overall"].fillna("not assessed").astype(str).tolist() if "rob_overall" in rows.columns
-           else ["not assessed"] * len(rows))
+    rob = (rows["rob_overall"].fillna("not_assessed").astype(str).tolist() if "rob_overall" in rows.columns
+           else ["not_assessed"] * len(rows))
     border = (rows["borderline"].fillna(False).astype(bool).tolist() if "borderline" in rows.columns
               else [False] * len(rows))
     randomised = bool((rows["design"] == "rct").all()) if "design" in rows.columns else True
@@ -103,6 +104,7 @@ def assess_certainty(
     *,
     adjusted: Adjusted | None = None,
     rules: GradeRules | None = None,
+    expected: Sequence[str] = MASI_STRATEGIES,
 ) -> CertaintyTable:
     """GRADE every strategy with at least one trial and the central contrast.
 
@@ -117,6 +119,8 @@ def assess_certainty(
     adjusted : mapping, optional
         Small-study adjusted estimates per strategy name and ``"contrast"``.
     rules : GradeRules, optional
+    expected : sequence of str
+        Strategies the question is about: those without any trial are listed as "no evidence".
 
     Returns
     -------
@@ -129,7 +133,7 @@ def assess_certainty(
     >>> from whatworks.finding import primary_frame, pool_strategies, strategy_contrasts
     >>> prim = primary_frame(load_reviews())
     >>> table = assess_certainty(prim, pool_strategies(prim), strategy_contrasts(prim))
-    >>> set(table.to_frame()["certainty"]) <= {"high", "moderate", "low", "very low"}
+    >>> set(table.to_frame()["certainty"]) <= {"high", "moderate", "low", "very low", "no evidence"}
     True
     """
     adjusted = adjusted or {}
@@ -144,4 +148,5 @@ def assess_certainty(
             raise ValueError(f"strategy {s!r}: {len(rows)} rows but the fit has k = {fit.k}")
         evidence.append(strategy_evidence(rows, fit, s, float(pooling.n[s]) if pooling.n_missing[s] < fit.k
                                           else float("nan"), adjusted=adjusted.get(s, ()), rules=r))
-    return certainty_table(evidence, r)
+    absent = [f"{words(s)} vs control" for s in expected if s not in pooling.fits]
+    return certainty_table(evidence, r, no_evidence=absent)

@@ -61,6 +61,7 @@ class ReportContext:
     data_root: str
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
+    risk_of_bias: pd.DataFrame = field(default_factory=pd.DataFrame)
     root: Path | None = None  # the collection folder read (for sections that read review.toml, e.g. PRISMA)
 
 

@@ -22,7 +22,15 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import DataValidationError, list_reviews, load_pooled, load_reviews, resolve_root, validate
+from ..data import (
+    DataValidationError,
+    list_reviews,
+    load_pooled,
+    load_reviews,
+    load_risk_of_bias,
+    resolve_root,
+    validate,
+)
 from ..estimators import METHODS
 from ..model import TESTS
 from .api import ReportContext, ReportOptions, Section, SectionOutput
@@ -123,18 +131,25 @@ def run_report(
                              f"{', '.join(catalogue['review'])}")
         effects = load_reviews(root, reviews=ids)
         pooled = load_pooled(root, reviews=ids)
+        risk_of_bias = load_risk_of_bias(root, reviews=ids)
     if ids:
         catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
     say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
-    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say, root=root)
+    ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
+                        risk_of_bias=risk_of_bias, root=root)
+
+    import matplotlib
 
     outputs: list[SectionOutput] = []
-    for section in sections:
-        say(f"section {section.__name__}")
-        result = section(ctx)
-        if result is not None:
-            outputs.append(result)
+    # every figure stays open until write_report renders and closes it: matplotlib's "more than 20 figures"
+    # warning is a false alarm here
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        for section in sections:
+            say(f"section {section.__name__}")
+            result = section(ctx)
+            if result is not None:
+                outputs.append(result)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)
