@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 import numpy as np
@@ -61,6 +62,7 @@ class ReportContext:
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
     risk_of_bias: pd.DataFrame = field(default_factory=pd.DataFrame)
+    root: Path | None = None  # the collection folder read (for sections that read review.toml, e.g. PRISMA)
 
 
 @dataclass(frozen=True)

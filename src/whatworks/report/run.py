@@ -138,13 +138,18 @@ def run_report(
         f"results from {len(catalogue)} reviews")
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
-                        risk_of_bias=risk_of_bias)
+                        risk_of_bias=risk_of_bias, root=root)
+
+    import matplotlib
 
     outputs: list[SectionOutput] = []
-    for section in sections:
-        say(f"section {section.__name__}")
-        result = section(ctx)
-        if result is not None:
-            outputs.append(result)
+    # every figure stays open until write_report renders and closes it: matplotlib's "more than 20 figures"
+    # warning is a false alarm here
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        for section in sections:
+            say(f"section {section.__name__}")
+            result = section(ctx)
+            if result is not None:
+                outputs.append(result)
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)

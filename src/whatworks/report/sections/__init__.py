@@ -10,13 +10,15 @@ from .dataset import section_data
 from .finding import section_finding
 from .methods import methods_text, section_methods, software_versions
 from .overlap import section_overlap
+from .prisma import section_prisma
 from .reviews import section_reviews
 from .risk_of_bias import section_risk_of_bias
 from .strategies import section_strategies
 
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
 DEFAULT_SECTIONS: tuple[Section, ...] = (section_strategies, section_finding, section_risk_of_bias, section_reviews,
-                                         section_overlap, section_data, section_methods)
+                                         section_prisma, section_overlap, section_data, section_methods)
 
 __all__ = ["DEFAULT_SECTIONS", "methods_text", "section_data", "section_finding", "section_methods",
-           "section_overlap", "section_reviews", "section_risk_of_bias", "section_strategies", "software_versions"]
+           "section_overlap", "section_prisma", "section_reviews", "section_risk_of_bias", "section_strategies",
+           "software_versions"]
