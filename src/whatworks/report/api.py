@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +72,7 @@ class ReportContext:
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
     risk_of_bias: pd.DataFrame = field(default_factory=pd.DataFrame)
+    root: Path | None = None  # the collection folder read (for sections that read review.toml, e.g. PRISMA)
     run: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -156,7 +156,7 @@ def run_report(
     where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
     info = {"date": run_date(), "version": software_versions()["whatworks"], "fingerprint": collection_fingerprint(root)}
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
-                        risk_of_bias=risk_of_bias, run=info)
+                        risk_of_bias=risk_of_bias, root=root, run=info)
 
     import matplotlib
 

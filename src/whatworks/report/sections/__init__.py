@@ -16,6 +16,7 @@ from .finding import section_finding
 from .methods import methods_text, section_methods, section_references, software_versions
 from .overlap import section_overlap
 from .published import section_published
+from .prisma import section_prisma
 from .reviews import section_reviews
 from .risk_of_bias import section_risk_of_bias
 from .strategies import section_strategies
@@ -24,8 +25,8 @@ from .summary_of_findings import section_summary_of_findings
 #: The sections of the report, in order. Add a section by appending a function ``ReportContext -> SectionOutput``.
 DEFAULT_SECTIONS: tuple[Section, ...] = (
     section_bottom_line, section_summary_of_findings, section_claims, section_strategies, section_finding,
-    section_risk_of_bias, section_published, section_differs, section_reviews, section_overlap, section_data,
-    section_methods, section_references,
+    section_risk_of_bias, section_published, section_differs, section_reviews, section_prisma,
+    section_overlap, section_data, section_methods, section_references,
 )  # fmt: skip
 
 #: Progress words per section (the command line prints them instead of function names).
@@ -39,6 +40,7 @@ SECTION_WORDS = {
     "section_published": "the published reviews' own contrasts",
     "section_differs": "why this synthesis differs from the published reviews",
     "section_reviews": "each review",
+    "section_prisma": "the flow of studies (PRISMA)",
     "section_overlap": "the overlap between reviews",
     "section_data": "the data",
     "section_methods": "the methods",
@@ -47,5 +49,6 @@ SECTION_WORDS = {
 
 __all__ = ["DEFAULT_SECTIONS", "SECTION_WORDS", "methods_text", "section_bottom_line", "section_claims",
            "section_data", "section_differs", "section_finding", "section_methods", "section_overlap",
-           "section_published", "section_references", "section_reviews", "section_risk_of_bias", "section_strategies",
+           "section_prisma", "section_published", "section_references", "section_reviews", "section_risk_of_bias",
+           "section_strategies",
            "section_summary_of_findings", "software_versions"]
