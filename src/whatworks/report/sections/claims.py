@@ -33,7 +33,7 @@ EFFECT_VERDICTS = {
 }
 
 
-def _power(p: float) -> str:
+def power_text(p: float) -> str:
     """``1e-06`` -> ``"10⁻⁶"`` (other numbers as they are)."""
     exp = round(math.log10(p)) if p > 0 else 0
     if p > 0 and abs(10.0 ** exp - p) < 1e-12 * p and exp < -2:
@@ -46,7 +46,7 @@ def grade_legend() -> dict[str, str]:
     """The umbrella-style credibility classes in words, from the thresholds that were applied."""
     t = THRESHOLDS
     n = f"more than {t['n']:,} participants"
-    strong, suggestive = _power(t["p_strong"]), _power(t["p_suggestive"])
+    strong, suggestive = power_text(t["p_strong"]), power_text(t["p_suggestive"])
     return {
         "I (convincing)": f"{n}; p < {strong}; I² < {t['i2']:g}%; 95% prediction interval excludes 0; no small-study "
                           f"effects (Egger p ≥ {t['egger_p']:g}); the largest trial significant (p < "

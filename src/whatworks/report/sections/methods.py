@@ -17,6 +17,7 @@ from ...finding.grading import THRESHOLDS
 from ..api import FUNNEL_MIN_K, ReportContext, ReportOptions, SectionOutput, esc, pct, refs_of
 from ..interpret import EGGER_MIN_K, OUTLIER_Z
 from ..refs import References
+from .claims import power_text
 
 ESTIMATORS = {
     "REML": ("restricted maximum-likelihood estimator", "viechtbauer2005"),
@@ -91,8 +92,8 @@ def methods_text(options: ReportOptions, refs: References | None = None, finding
             f"not supported when it excludes an advantage of δ or more; inconclusive when it includes both 0 and "
             f"an advantage of δ; cannot be tested with fewer than 2 trials in an arm. The claims are graded with "
             f"umbrella-review credibility classes ({refs.method('ioannidis2009')}; {refs.method('fusarpoli2018')}): "
-            f"n > {THRESHOLDS['n']:,}, p thresholds {THRESHOLDS['p_strong']:g} / {THRESHOLDS['p_suggestive']:g} / "
-            f"{THRESHOLDS['p_weak']:g}, I² < {THRESHOLDS['i2']:g}%, Egger p ≥ {THRESHOLDS['egger_p']:g}; these are "
+            f"n > {THRESHOLDS['n']:,}, p thresholds {power_text(THRESHOLDS['p_strong'])} / "
+            f"{power_text(THRESHOLDS['p_suggestive'])} / {THRESHOLDS['p_weak']:g}, I² < {THRESHOLDS['i2']:g}%, Egger p ≥ {THRESHOLDS['egger_p']:g}; these are "
             "not GRADE ratings. "
             + ("Certainty of the evidence was rated with GRADE per outcome "
                f"({refs.method('guyatt2008')})." if getattr(finding, "certainty", None) is not None else
