@@ -16,6 +16,13 @@ from whatworks.cli import main
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
 
 
+def test_version(capsys):
+    from importlib import metadata
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"whatworks {metadata.version('whatworks')}"
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["validate", "--help"], ["new-review", "--help"], ["list", "--help"]])
 def test_help_for_every_command(argv, capsys):
     assert main(argv) == 0

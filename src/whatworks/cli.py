@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Evidence synthesis for loneliness interventions: check, scaffold and list the coded "
                     "review data, and build the report.",
     )
+    parser.add_argument("--version", action="version", version=f"whatworks {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("validate", help="check review folders against the schema",
                        description="Check every review folder under PATH (or one review folder) and print each "
@@ -45,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("report", help="build the report (options: whatworks report --help)", add_help=False,
                    description="Forwarded to whatworks.report.")
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("whatworks")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+        from whatworks import __version__
+
+        return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

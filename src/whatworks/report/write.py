@@ -84,7 +84,7 @@ def write_report(outputs: list[SectionOutput], out: Path, formats: tuple[str, ..
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"two sections drew figures with the same name: {', '.join(dupes)}")
-    say(f"writing {len(figures)} figures ({', '.join(formats)}; {jobs} process{'es' if jobs > 1 else ''})")
+    say(f"drawing {len(figures)} figures ({', '.join(formats)}; {jobs} process{'es' if jobs > 1 else ''})")
     embed_fmt = "svg" if "svg" in formats else "png"
     rendered = render_all([f.figure for f in figures], formats, jobs)
     for f, data in zip(figures, rendered, strict=True):
@@ -112,13 +112,15 @@ def write_report(outputs: list[SectionOutput], out: Path, formats: tuple[str, ..
             path.write_text(results_csv(table), encoding="utf-8")
             files.append(path)
     o = ctx.options
-    intro = (f"Data: {len(ctx.effects)} coded effects from {len(ctx.catalogue)} reviews. Model: "
-             f"method = {o.method}, test = {o.test}. Regenerate with <code>python -m whatworks.report</code>; "
-             f"numbers: <a href=\"results.csv\">results.csv</a>.")
+    how = "Knapp-Hartung" if o.test == "knha" else "Wald z"
+    intro = (f"Data: {len(ctx.effects):,} coded effects from {len(ctx.catalogue)} reviews. Model: {o.method} "
+             f"with {how} tests. Regenerate with <code>python -m whatworks.report</code>; every number is in "
+             f"<a href=\"results.csv\">results.csv</a> and the other CSV files next to this page.")
     page = render_page("What works against loneliness: the evidence, reproduced", intro, outputs, embedded)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     files.append(path)
     seconds = time.perf_counter() - start
     say(f"wrote {len(files)} files into {out} in {seconds:.1f} s")
+    say(f"open the report: {path}")
     return ReportOutput(out, tuple(files), results, seconds)

@@ -13,12 +13,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def funnel_figure(ctx: ReportContext, fit: MetaResult, name: str, what: str,
-            xlabel: str) -> tuple[ReportFigure, dict[str, object]]:
+            xlabel: str, colour: str | None = None) -> tuple[ReportFigure, dict[str, object]]:
     """Funnel with trim-and-fill, and Egger's test; a figure and a row of the bias table."""
     from ...bias import egger_test, trim_and_fill
 
     eg, tf = egger_test(fit), trim_and_fill(fit)
-    ax = funnel_plot(fit, trimfill=tf, xlabel=xlabel, title=f"Funnel plot: {what}")
+    ax = funnel_plot(fit, trimfill=tf, xlabel=xlabel, title=f"Funnel plot: {what}", colour=colour or st.STUDY_COLOUR)
     caption = (f"Contour-enhanced funnel plot, {what} (k = {fit.k}). Open circles: {tf.k0} effect(s) imputed by "
                f"trim and fill (L0, {tf.side} side).")
     stat = "t" if fit.test == "knha" else "z"
