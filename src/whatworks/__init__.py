@@ -30,6 +30,7 @@ from .excess import ExcessResult, excess_significance
 from .failsafe import FailSafeResult, fail_safe_n
 from .gosh import GoshResult, gosh
 from .henmi_copas import HenmiCopasResult, henmi_copas
+from .grade import Certainty, CertaintyTable, GradeInput, GradeRules, certainty_table, grade_certainty
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
 from .multilevel import MultilevelResult, fit_three_level
@@ -47,6 +48,9 @@ __all__ = [
     "baujat",
     "BaujatResult",
     "by_subgroup",
+    "Certainty",
+    "certainty_table",
+    "CertaintyTable",
     "cumulative",
     "DataValidationError",
     "EffectSize",
@@ -61,6 +65,9 @@ __all__ = [
     "fit_three_level",
     "gosh",
     "GoshResult",
+    "grade_certainty",
+    "GradeInput",
+    "GradeRules",
     "hedges_correction",
     "henmi_copas",
     "HenmiCopasResult",

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _dist
 from . import _validation as v
+from ._validation import check_effects
 from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
 from .results import MetaResult, StudyLabels
 
@@ -25,22 +26,6 @@ TESTS = ("z", "t", "knha", "adhoc")
 #: Tests with t quantiles on k - p df (metafor 3.8 ``rma.uni``): "t" keeps the model-based SE, "knha" scales
 #: it by the Knapp-Hartung factor s2w, "adhoc" by max(1, s2w).
 T_TESTS = ("t", "knha", "adhoc")
-
-
-def check_effects(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:
-    """Validate effect sizes and sampling variances; return them as float arrays.
-
-    The single array-validation gate of the package: NaN or infinite values, non-positive variances,
-    unequal lengths, empty or non-numeric input raise :class:`ValueError` naming the positions.
-    """
-    y = v.as_float_array("yi", yi)
-    s = v.as_float_array("vi", vi)
-    v.check_same_length(yi=y, vi=s)
-    if y.size == 0:
-        raise ValueError("no effects given: yi and vi are empty")
-    v.check_finite("yi", y)
-    v.check_positive("vi", s)
-    return y, s
 
 
 def fit_batch(

@@ -4,18 +4,31 @@ The statistics come as the source printed them (``stat_type`` says which); the a
 :mod:`whatworks.effects` and this module only routes each row to the right function and applies the
 row's sign convention. A row whose statistics do not give the review's metric keeps ``yi`` missing and
 says why (``reason``); a row whose numbers make the effect functions fail gets an ``error``.
+
+Design corrections (pre-post-control rows, cluster trials, baseline balance) come from
+:mod:`whatworks.data.design`, under the analysis settings :class:`whatworks.data.settings.EffectSettings`:
+
+- ``means_prepost`` under metric SMD: Morris's (2008) d_ppc2 (:func:`whatworks.effects.smd_ppc2`) when the
+  pre means and pre SDs are printed, else Hedges' g of the post means (the note says which); the setting
+  ``prepost="post"`` forces the post-only g (a sensitivity analysis).
+- cluster-randomised rows with ``n_clusters``: every arm size entering a formula is divided by the design
+  effect (Cochrane Handbook v6, 23.1.4: means, SDs, d, t and F as reported; for t and F the d is first
+  recovered with the actual arm sizes); for ``md_ci``, ``or_ci`` and ``smcc_diff``, which carry their own
+  uncertainty, ``vi`` is multiplied by the design effect (23.1.6).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import SupportsFloat, cast
 
 import numpy as np
 
+from .design import PPC2_NEEDS, VARIANCE_INFLATED, ClusterDesign, baseline, cluster_design, prepost_r
 from .schema import STAT_NEEDS
+from .settings import DEFAULT_SETTINGS, EffectSettings
 
 Row = dict[str, object]
 
@@ -25,7 +38,10 @@ class Computed:
     """Result for one row: ``yi``/``vi`` on the review ``metric`` (negative = treatment less lonely).
 
     ``note`` says how ``yi`` was computed; ``reason`` why it is missing; ``error`` why the numbers are
-    impossible (a validation error).
+    impossible (a validation error). ``baseline_smd``/``baseline_imbalance``: Hedges' g of the baseline
+    means and whether its absolute value exceeds 0.3 (:func:`whatworks.data.design.baseline`);
+    ``design_effect``: the factor applied to a cluster trial; ``cluster_uncorrected``: a cluster trial
+    that could not be corrected.
     """
 
     yi: float | None = None
@@ -34,9 +50,14 @@ class Computed:
     note: str = ""
     reason: str = ""
     error: str = ""
+    baseline_smd: float | None = None
+    baseline_imbalance: bool | None = None
+    design_effect: float | None = None
+    cluster_uncorrected: bool = False
 
 
-def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list[Computed]:
+def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None,
+                    settings: EffectSettings | None = None) -> list[Computed]:
     """Compute ``yi``/``vi`` for every typed row of an effects file under the review ``metric``.
 
     Parameters
@@ -46,6 +67,8 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list
         (``None`` = missing).
     metric : {"SMD", "SMCC_diff", "MD"} or None
         The review's declared metric.
+    settings : EffectSettings, optional
+        Analysis settings (assumed pre-post correlation, ICC); default :data:`DEFAULT_SETTINGS`.
 
     Returns
     -------
@@ -60,10 +83,15 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list
     >>> round(c.yi, 4), round(c.vi, 4)
     (-0.6534, 0.1053)
     """
-    return [_one(row, metric) for _, row in rows]
+    settings = DEFAULT_SETTINGS if settings is None else settings
+    out = []
+    for _, row in rows:
+        g, flag = baseline(row)
+        out.append(replace(_one(row, metric, settings), baseline_smd=g, baseline_imbalance=flag))
+    return out
 
 
-def _one(row: Row, metric: str | None) -> Computed:
+def _one(row: Row, metric: str | None, settings: EffectSettings) -> Computed:
     st = row.get("stat_type")
     if st is None:
         return Computed(reason="stat_type missing or invalid")
@@ -72,6 +100,9 @@ def _one(row: Row, metric: str | None) -> Computed:
     if metric is None:
         return Computed(reason="review metric not declared in review.toml")
     needs = STAT_NEEDS.get((str(st), metric))
+    if (st, metric, settings.prepost) == ("means_prepost", "SMD", "ppc2") and all(
+            row.get(name) is not None for name in PPC2_NEEDS):
+        needs = PPC2_NEEDS  # d_ppc2 does not need the post SDs
     if needs is None:
         return Computed(reason=f"stat_type {st} does not give the review metric {metric}")
     missing = [name for name in needs if row.get(name) is None]
@@ -82,9 +113,12 @@ def _one(row: Row, metric: str | None) -> Computed:
         return Computed(reason="sign convention missing")
     if sign == "undirected" and row.get("favours") in (None, "unknown"):
         return Computed(reason="undirected statistic and the source does not say which arm was less lonely")
+    if st == "f" and sign != "undirected":
+        return Computed(reason="an F statistic carries no direction: sign_convention must be undirected, with favours")
     try:
         with np.errstate(all="ignore"):
-            yi, vi, note = _raw(str(st), metric, row)
+            cluster = cluster_design(row, settings)
+            yi, vi, note = _raw(str(st), metric, row, settings, cluster)
     except ImportError as exc:  # pragma: no cover - only while whatworks.effects is missing
         return Computed(reason=f"effect-size functions unavailable: {exc}")
     except (ValueError, TypeError, ArithmeticError) as exc:
@@ -97,7 +131,11 @@ def _one(row: Row, metric: str | None) -> Computed:
     elif sign == "undirected":
         yi = -abs(yi) if row["favours"] == "treatment" else abs(yi)
         note += f"; direction from favours = {row['favours']}"
-    return Computed(yi=yi + 0.0, vi=vi, metric=metric, note=note)
+    if cluster.note:
+        note += f"; {cluster.note}"
+    return Computed(yi=yi + 0.0, vi=vi, metric=metric, note=note,
+                    design_effect=cluster.factor if cluster.corrected else None,
+                    cluster_uncorrected=cluster.uncorrected)
 
 
 def _f(row: Row, name: str) -> float:
@@ -108,34 +146,67 @@ def _scalar(value: object) -> float:
     return float(np.asarray(value, dtype=float).reshape(-1)[0])
 
 
-def _raw(st: str, metric: str, row: Row) -> tuple[float, float, str]:
-    """Un-normalised (yi, vi) in the source's direction, and how they were computed."""
+def _raw(st: str, metric: str, row: Row, settings: EffectSettings,
+         cluster: ClusterDesign) -> tuple[float, float, str]:
+    """Un-normalised (yi, vi) in the source's direction, and how they were computed.
+
+    ``n1``/``n2`` are the arm sizes as reported, ``e1``/``e2`` the effective ones (divided by the design
+    effect of a cluster trial; equal to n1/n2 otherwise).
+    """
     from whatworks import effects as E
 
     level = _f(row, "ci_level") if row.get("ci_level") is not None else 0.95
     n1 = _f(row, "n_treatment") if row.get("n_treatment") is not None else math.nan
     n2 = _f(row, "n_control") if row.get("n_control") is not None else math.nan
+    e1, e2 = n1 / cluster.factor, n2 / cluster.factor
+    if st in VARIANCE_INFLATED:
+        yi, vi, note = _reported(st, metric, row, level, n1, n2)
+        return yi, vi * cluster.factor, note + ("; vi multiplied by the design effect" if cluster.corrected else "")
     if st in ("means_post", "means_prepost") and metric == "MD":
         yi = _f(row, "m_t") - _f(row, "m_c")
-        vi = _f(row, "sd_t") ** 2 / n1 + _f(row, "sd_c") ** 2 / n2
+        vi = _f(row, "sd_t") ** 2 / e1 + _f(row, "sd_c") ** 2 / e2
         return yi, vi, "MD from post means (m_t - m_c)"
+    if st == "means_prepost" and metric == "SMD" and settings.prepost == "ppc2":
+        missing = [name for name in PPC2_NEEDS if row.get(name) is None]
+        if not missing:
+            r, r_note = prepost_r(row, settings)
+            es = E.smd_ppc2(_f(row, "m_t"), _f(row, "m_pre_t"), _f(row, "sd_pre_t"), e1,
+                            _f(row, "m_c"), _f(row, "m_pre_c"), _f(row, "sd_pre_c"), e2, r)
+            return (_scalar(es.yi), _scalar(es.vi),
+                    f"smd_ppc2 (Morris 2008 d_ppc2: difference of mean changes over the pooled baseline SD; {r_note})")
+        post_note = f"smd (Hedges' g) from post means: d_ppc2 not computable ({', '.join(missing)} missing)"
+    elif st == "means_prepost" and metric == "SMD":
+        post_note = "smd (Hedges' g) from post means (analysis setting: post-test means only)"
+    else:
+        post_note = "smd (Hedges' g) from post means"
     if st in ("means_post", "means_prepost") and metric == "SMD":
-        es = E.smd(_f(row, "m_t"), _f(row, "sd_t"), n1, _f(row, "m_c"), _f(row, "sd_c"), n2)
-        return _scalar(es.yi), _scalar(es.vi), "smd (Hedges' g) from post means"
+        es = E.smd(_f(row, "m_t"), _f(row, "sd_t"), e1, _f(row, "m_c"), _f(row, "sd_c"), e2)
+        return _scalar(es.yi), _scalar(es.vi), post_note
     if st == "means_prepost":  # SMCC_diff
-        t = E.smcc(_f(row, "m_t"), _f(row, "m_pre_t"), _f(row, "sd_t"), _f(row, "sd_pre_t"), n1, _f(row, "r_t"))
-        c = E.smcc(_f(row, "m_c"), _f(row, "m_pre_c"), _f(row, "sd_c"), _f(row, "sd_pre_c"), n2, _f(row, "r_c"))
+        t = E.smcc(_f(row, "m_t"), _f(row, "m_pre_t"), _f(row, "sd_t"), _f(row, "sd_pre_t"), e1, _f(row, "r_t"))
+        c = E.smcc(_f(row, "m_c"), _f(row, "m_pre_c"), _f(row, "sd_c"), _f(row, "sd_pre_c"), e2, _f(row, "r_c"))
         return (_scalar(t.yi) - _scalar(c.yi), _scalar(t.vi) + _scalar(c.vi),
                 "smcc(treatment) - smcc(control)")
     if st in ("d", "g"):
-        es = E.smd_from_d(_f(row, "es"), n1, n2, already_hedges=(st == "g"))
+        es = E.smd_from_d(_f(row, "es"), e1, e2, already_hedges=(st == "g"))
         return _scalar(es.yi), _scalar(es.vi), f"smd_from_d ({st} as reported)"
-    if st == "t":
-        es = E.smd_from_t(_f(row, "test_stat"), n1, n2)
-        return _scalar(es.yi), _scalar(es.vi), "smd_from_t"
-    if st == "f":
-        es = E.smd_from_f(_f(row, "test_stat"), n1, n2, sign=1)
-        return _scalar(es.yi), _scalar(es.vi), "smd_from_f"
+    if st in ("t", "f"):
+        # d from the test statistic with the actual arm sizes (escalc's ti route; for F, t = sqrt(F)), then
+        # Hedges' correction and the variance with the effective ones
+        t_stat = _f(row, "test_stat")
+        if st == "f":
+            if t_stat < 0:
+                raise ValueError(f"f must be >= 0, got {t_stat:g}")
+            t_stat = math.sqrt(t_stat)
+        es = E.smd_from_d(t_stat * math.sqrt(1 / n1 + 1 / n2), e1, e2)
+        return _scalar(es.yi), _scalar(es.vi), f"smd_from_{st}"
+    raise ValueError(f"no computation for stat_type {st} under metric {metric}")  # pragma: no cover
+
+
+def _reported(st: str, metric: str, row: Row, level: float, n1: float, n2: float) -> tuple[float, float, str]:
+    """Effects the source reported with their own uncertainty: md_ci, or_ci, smcc_diff."""
+    from whatworks import effects as E
+
     if st == "smcc_diff":
         return _f(row, "es"), _f(row, "es_se") ** 2, "smcc_diff as reported; vi = es_se**2"
     lo, hi = _f(row, "es_ci_low"), _f(row, "es_ci_high")
@@ -145,8 +216,6 @@ def _raw(st: str, metric: str, row: Row) -> tuple[float, float, str]:
     if st == "md_ci":
         es = E.md_from_ci(_f(row, "es"), lo, hi, level=level)
         return _scalar(es.yi), _scalar(es.vi), "md_from_ci"
-    if st == "or_ci":
-        log_or = E.log_or_from_ci(_f(row, "es"), lo, hi, level=level)
-        es = E.or_to_smd(log_or.yi, log_or.vi)
-        return _scalar(es.yi), _scalar(es.vi), "log_or_from_ci then or_to_smd (logit)"
-    raise ValueError(f"no computation for stat_type {st} under metric {metric}")  # pragma: no cover
+    log_or = E.log_or_from_ci(_f(row, "es"), lo, hi, level=level)  # or_ci
+    es = E.or_to_smd(log_or.yi, log_or.vi)
+    return _scalar(es.yi), _scalar(es.vi), "log_or_from_ci then or_to_smd (logit)"

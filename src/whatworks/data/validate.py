@@ -16,12 +16,18 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
+from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
+from .design import design_problems
+from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
+from .risk_of_bias import check_rob_rows
+from .roots import resolve_root
 
 Row = dict[str, object]
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_KNOWN_FILES = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, S.RISK_OF_BIAS_FILE)
 _IGNORED_FILES = re.compile(r"^(\..*|README.*|.*\.md|__pycache__)$", re.IGNORECASE)
 
 
@@ -33,6 +39,7 @@ class FolderData:
     meta: dict[str, object] = field(default_factory=dict)
     effects: list[tuple[int, Row]] | None = None  # (data row, typed row)
     pooled: list[tuple[int, Row]] | None = None
+    risk_of_bias: list[tuple[int, Row]] | None = None
     computed: list[Computed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -68,18 +75,6 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     except DataValidationError as exc:
         return exc.problems
     return check_collection(folders)[1]
-
-
-def resolve_root(path: str | Path | None) -> Path:
-    """The collection folder to read: ``path``, or the bundled data when ``None``."""
-    if path is None:
-        from .load import bundled_root
-
-        return bundled_root()
-    root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"not a folder: {root}")
-    return root
 
 
 def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:
@@ -123,6 +118,7 @@ def check_folder(folder: Path) -> FolderData:
     out = data.problems
     label = f"{rid}/{{}}"
     effects_path, pooled_path = folder / S.EFFECTS_FILE, folder / S.POOLED_FILE
+    rob_path = folder / S.RISK_OF_BIAS_FILE
     if not (folder / S.REVIEW_FILE).is_file():
         out.append(Problem(label.format(S.REVIEW_FILE), None, None,
                            "review.toml is missing: every review folder needs one (whatworks new-review ID)"))
@@ -132,13 +128,14 @@ def check_folder(folder: Path) -> FolderData:
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
-        if p.name not in (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE) and not _IGNORED_FILES.match(p.name):
+        if p.name not in (*_KNOWN_FILES, RESOLUTIONS_FILE) and not _IGNORED_FILES.match(p.name):
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
-                               "review.toml, effects.csv and pooled.csv", "warning"))
+                               f"{', '.join(_KNOWN_FILES)}", "warning"))
     if effects_path.exists():
         raw = read_csv(effects_path, label.format(S.EFFECTS_FILE), out)
         if raw is not None:
-            data.effects = _check_table(raw, S.EFFECT_COLUMNS, S.COMPUTED_EFFECT_COLUMNS, rid, out)
+            data.effects = _check_table(raw, S.EFFECT_COLUMNS, (*S.COMPUTED_EFFECT_COLUMNS, *S.ROB_EFFECT_COLUMNS),
+                                        rid, out)
             _check_effect_rows(raw.label, data.effects, out)
             metric = data.meta.get("metric")
             data.computed = compute_effects(data.effects, metric if isinstance(metric, str) else None)
@@ -148,6 +145,13 @@ def check_folder(folder: Path) -> FolderData:
         if raw is not None:
             data.pooled = _check_table(raw, S.POOLED_COLUMNS, S.COMPUTED_POOLED_COLUMNS, rid, out)
             _check_pooled_rows(raw.label, data.pooled, out)
+    if rob_path.exists():
+        raw = read_csv(rob_path, label.format(S.RISK_OF_BIAS_FILE), out)
+        if raw is not None:
+            data.risk_of_bias = _check_table(raw, S.RISK_OF_BIAS_COLUMNS, (), rid, out)
+            check_rob_rows(raw.label, data.risk_of_bias, data.effects, out)
+    if (folder / RESOLUTIONS_FILE).exists():  # the record of a double coding's decisions (data/conflicts.py)
+        out += check_resolutions(folder)
     return data
 
 
@@ -166,8 +170,15 @@ def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[P
     for name in meta:
         if name not in keys:
             out.append(Problem(label, None, name, f"unknown key; allowed keys: {', '.join(keys)}"))
+    if "prisma" in meta:
+        out += check_prisma(meta["prisma"], label)
     for key in S.REVIEW_KEYS:
         value = meta.get(key.name)
+        if key.name == "prisma":
+            continue
+        if conflict_message(value):
+            out.append(Problem(label, None, key.name, str(conflict_message(value))))
+            continue
         needed = key.required or (key.name == "metric" and has_effects)
         if value is None or value == "":
             if needed:
@@ -217,7 +228,7 @@ def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[s
         row: Row = {}
         for col in columns:
             text = cells.get(col.name, "")
-            value, message = _parse(col, text)
+            value, message = _parse(col, text) if not text.startswith("CONFLICT{") else (None, conflict_message(text))
             if message:
                 out.append(Problem(raw.label, r, col.name, message))
             elif value is None and col.nonempty and col.name in raw.header:
@@ -278,6 +289,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
     seen: dict[object, int] = {}
+    primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
     for r, row in rows:
         def bad(column: str, message: str, severity: Severity = "error") -> None:
             out.append(Problem(label, r, column, message, severity))
@@ -300,6 +312,13 @@ def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Proble
             bad("exclude_reason", "exclude is true but exclude_reason is empty")
         if row["hand"] == "second" and not row["secondary_source"]:
             bad("secondary_source", "hand is second but secondary_source is empty: name the review / file")
+        for column, message, severity in design_problems(row):
+            bad(column, message, "error" if severity == "error" else "warning")
+        if row["primary_effect"] and row["study_id"] is not None:
+            if row["study_id"] in primary:
+                bad("primary_effect", f"a second primary_effect row of trial {row['study_id']!r} (first in row "
+                    f"{primary[row['study_id']]}): mark one row per trial")
+            primary.setdefault(row["study_id"], r)
         _check_interval(row, "es", "es_ci_low", "es_ci_high", bad)
         if row["stat_type"] == "or_ci":
             for name in ("es", "es_ci_low", "es_ci_high"):

@@ -1,5 +1,5 @@
-"""Publication-grade figures: forest, funnel and "what works" summary plots, and the diagnostics of
-publication bias and sensitivity (Baujat, GOSH, bubble, cumulative forest, radial).
+"""Publication-grade figures: forest, funnel, "what works" summary, risk-of-bias plots, the PRISMA 2020 flow
+diagram, and the diagnostics of publication bias and sensitivity (Baujat, GOSH, bubble, cumulative forest, radial).
 
 Every function draws on a given matplotlib ``ax`` (or on a new figure sized to the content when
 ``ax=None``) and returns the Axes; nothing is shown or saved here. ``matplotlib.pyplot`` is imported
@@ -15,10 +15,14 @@ from .diagnostics import baujat_plot, radial_plot
 from .forest import forest_plot
 from .funnel import funnel_plot
 from .gosh import gosh_plot
+from .prisma import prisma_plot
+from .rob import ROB_COLOURS, ROB_SYMBOLS, rob_summary_plot, traffic_light_plot
 from .summary import SUMMARY_COLUMNS, summary_plot, summary_table
 
 __all__ = [
     "OKABE_ITO",
+    "ROB_COLOURS",
+    "ROB_SYMBOLS",
     "STRATEGY_COLOURS",
     "SUMMARY_COLUMNS",
     "baujat_plot",
@@ -29,6 +33,9 @@ __all__ = [
     "funnel_plot",
     "gosh_plot",
     "radial_plot",
+    "prisma_plot",
+    "rob_summary_plot",
     "summary_plot",
     "summary_table",
+    "traffic_light_plot",
 ]
