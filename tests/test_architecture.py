@@ -19,7 +19,7 @@ PKG = Path(__file__).parents[1] / "src" / "whatworks"
 STATISTICS = ("_dist", "_validation", "_frames", "estimators", "model", "results", "effects", "subgroups",
               "regression", "bias", "influence", "multilevel", "robust", "overlap", "grade", "rob", "_shown",
               "selection", "smallstudy", "excess", "failsafe", "henmi_copas", "permutation", "gosh", "baujat",
-              "_chunks")  # fmt: skip
+              "_chunks", "_selection_lik")  # fmt: skip
 LAYERS_ABOVE_STATISTICS = ("data", "plots", "report", "finding", "cli")
 
 
