@@ -104,3 +104,23 @@ def test_every_csv_of_the_report_is_safe(tmp_path):
         assert bad == [], f"{path.name}: {bad[:3]}"
     assert any(c.startswith("-0.") for c in _cells(tmp_path / "out" / "results.csv"))  # negatives stay numbers
     assert len(res.files) > len(written)
+
+
+def test_agree_tables_are_safe(tmp_path):
+    """whatworks agree writes disagreements.csv with the coders' cell values: a formula stays text."""
+    import shutil
+
+    from whatworks.cli import main
+
+    fixtures = Path(__file__).parent / "fixtures" / "double_coding"
+    a, b = tmp_path / "a" / "demo2027", tmp_path / "b" / "demo2027"
+    shutil.copytree(fixtures / "coder_a" / "demo2027", a)
+    shutil.copytree(fixtures / "coder_b" / "demo2027", b)
+    frame = pd.read_csv(a / "effects.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "notes"] = PAYLOADS[1]
+    (a / "effects.csv").write_text(csv_text(list(frame.columns), frame.itertuples(index=False)), encoding="utf-8")
+    main(["agree", str(a), str(b), "--out", str(tmp_path / "agreement")])
+    cells = _cells(tmp_path / "agreement" / "disagreements.csv")
+    assert "'" + PAYLOADS[1] in cells
+    for name in ("disagreements.csv", "agreement.csv"):
+        assert [c for c in _cells(tmp_path / "agreement" / name) if _dangerous(c)] == []

@@ -89,7 +89,7 @@ def test_scaffold_then_fill_then_load(tmp_path):
     for key in ("title", "citation", "scope", "sign_convention", "coded_by"):
         text = text.replace(f'{key} = ""', f'{key} = "x"')
     (folder / "review.toml").write_text(text.replace('url = ""', 'url = "https://example.org"'), "utf-8")
-    assert validate(folder) == []
+    assert validate(folder) == []  # the risk_of_bias.csv template (a header) included
     assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-len(COMPUTED):] == COMPUTED
     with pytest.raises(FileExistsError, match="already exists"):
         scaffold("smith2027", tmp_path)

@@ -27,6 +27,7 @@ from whatworks.data import load_reviews  # noqa: E402
 from whatworks.report import RESULT_COLUMNS, main, run_report  # noqa: E402
 
 DATA = Path(__file__).parent / "fixtures" / "report_data"
+RUN_DATE = "1767225600"  # 2026-01-01 00:00 UTC
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -36,8 +37,13 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report1")
-    code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme"),
-                 "--jobs", "2"])
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", RUN_DATE)  # the page prints the run's date: fixed, so that runs compare equal
+    try:
+        code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme"),
+                     "--jobs", "2"])
+    finally:
+        mp.undo()
     return code, out
 
 
@@ -91,8 +97,9 @@ def test_html_is_self_contained_with_methods(first_run):
         assert words in page
 
 
-def test_two_runs_are_byte_identical(first_run, tmp_path):
+def test_two_runs_are_byte_identical(first_run, tmp_path, monkeypatch):
     """Every file, figures included, is the same in a second run, rendered serially this time."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", RUN_DATE)
     _, out1 = first_run
     out2 = tmp_path / "again"
     assert main(["--data", str(DATA), "--out", str(out2), "--quiet", "--readme-figures",
@@ -104,12 +111,15 @@ def test_two_runs_are_byte_identical(first_run, tmp_path):
 
 def test_options_format_and_quiet(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "DL", "--test", "z"]) == 0
+    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "dl", "--test", "Z"]) == 0
     err = capsys.readouterr().err
-    assert "validating" in err and "wrote" in err  # one progress line per step
+    lines = err.strip().splitlines()
+    assert "checking the data" in err and "wrote" in err  # one progress line per step, in words
+    assert "the pooled effect of each strategy" in err and "section_" not in err and "section " not in err
+    assert lines[-1].endswith(str(out / "report.html"))  # the last line names the page
     assert not list(out.rglob("*.png"))
     res = pd.read_csv(out / "results.csv")
-    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}
+    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}  # case-insensitive names, canonical spelling
     assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
 
@@ -145,11 +155,32 @@ def test_usage_errors_exit_2(argv, tmp_path, capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_version(capsys):
+    from whatworks.report.sections import software_versions
+
+    with pytest.raises(SystemExit) as exc:  # argparse's version action exits 0 after printing
+        from whatworks.report import build_parser
+
+        build_parser().parse_args(["--version"])
+    assert exc.value.code == 0
+    assert main(["--version"]) == 0
+    assert software_versions()["whatworks"] in capsys.readouterr().out
+
+
+def test_run_date_from_source_date_epoch(monkeypatch):
+    from whatworks.report.run import run_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", RUN_DATE)
+    assert run_date() == "2026-01-01"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", run_date())
+
+
 def test_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures",
-                   "--jobs"):
+                   "--jobs", "--version"):
         assert option in text
     proc = subprocess.run([sys.executable, "-m", "whatworks.report", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage:" in proc.stdout

@@ -41,7 +41,7 @@ def test_two_strategies_one_trial_each(tmp_path, capsys):
     code, err = _run(root, tmp_path / "out", capsys)
     assert code == 0, err
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "fewer than two trials" in page  # the strategies section says why nothing was pooled
+    assert "no strategy has two or more trials to pool" in page  # the section says why nothing was pooled
 
 
 def test_two_identical_trials_per_strategy(tmp_path, capsys):
@@ -145,3 +145,17 @@ def test_an_internal_error_is_a_message_not_a_traceback(tmp_path, capsys, monkey
     monkeypatch.setenv("WHATWORKS_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         _run(root, tmp_path / "out", capsys)
+
+
+@pytest.mark.parametrize(("method", "test"), [("REML", "knha"), ("DL", "z")])
+def test_twelve_identical_trials_per_strategy(tmp_path, method, test):
+    """k >= 10 identical effects (funnels, influence, trim and fill run): identical vi gave 'cannot choose the
+    side' in trim and fill; identical yi with knha gave 0/0 studentised residuals (RuntimeWarning)."""
+    names = [f"n{a}{b}" for a in "abcdefgh" for b in "abcdefgh"]
+    trials = [Trial(f"{names[i]}{2000 + i % 20}", 2000 + i % 20, s, g=g) for i, (s, g) in
+              enumerate([("social_cognition", -0.4)] * 12 + [("social_support", 0.1)] * 12)]
+    root = write_collection(tmp_path / "data", trials)
+    run_report(data=root, out=tmp_path / "out", formats=["svg"], jobs=1, method=method, test=test)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "no asymmetry to test or to fill" in page
+    assert "Every trial has the same effect: no trial can be influential or an outlier." in page

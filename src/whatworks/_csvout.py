@@ -13,6 +13,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,3 +52,27 @@ def csv_text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
     for row in rows:
         writer.writerow(["" if x is None else safe_cell(str(x)) for x in row])
     return buf.getvalue()
+
+
+def csv_frame(frame: pd.DataFrame, float_format: str | None = None) -> str:
+    """CSV text of a DataFrame (no index) through :func:`csv_text`: missing values empty, floats with
+    ``float_format`` (e.g. ``"%.6g"``) or their shortest repr, other cells as ``str``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(csv_frame(pd.DataFrame({"cell": ["=1+1", None], "kappa": [0.7712345, float("nan")]}), "%.3g"), end="")
+    cell,kappa
+    '=1+1,0.771
+    ,
+    """
+    import math
+
+    def cell(x: object) -> object:
+        if x is None or (isinstance(x, float) and math.isnan(x)) or type(x).__name__ in ("NAType", "NaTType"):
+            return None
+        if isinstance(x, float) or type(x).__module__ == "numpy" and "float" in type(x).__name__:
+            return float_format % float(x) if float_format else repr(float(x))  # type: ignore[arg-type]
+        return x
+
+    return csv_text([str(c) for c in frame.columns], ([cell(x) for x in row] for row in frame.itertuples(index=False)))

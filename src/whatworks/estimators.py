@@ -116,12 +116,19 @@ def _tr(A: np.ndarray) -> np.ndarray:
 def tr_pd(b: Batch, w: np.ndarray, M: np.ndarray, d: np.ndarray) -> np.ndarray:
     """tr(P D) for diagonal D = diag(d)."""
     w = w * b.present
+    if b.X is None:  # intercept only: M is 1 / sum(w), no matrix products
+        wd = w * d
+        return wd.sum(-1) - (w * wd).sum(-1) * M[:, 0, 0]
     return (w * d).sum(-1) - _tr(M @ _gram(b, w**2 * d))
 
 
 def tr_pdpd(b: Batch, w: np.ndarray, M: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
     """tr(P A P C) for diagonal A = diag(a), C = diag(c) (P symmetric)."""
     w = w * b.present
+    if b.X is None:  # intercept only: the same traces from weighted sums
+        m0, w2 = M[:, 0, 0], w * w
+        w2a, w2c = w2 * a, w2 * c
+        return (w2a * c).sum(-1) - 2 * m0 * (w * w2a * c).sum(-1) + m0**2 * w2a.sum(-1) * w2c.sum(-1)
     ga, gc = _gram(b, w**2 * a), _gram(b, w**2 * c)
     return (w**2 * a * c).sum(-1) - 2 * _tr(M @ _gram(b, w**3 * a * c)) + _tr(M @ ga @ M @ gc)
 
@@ -140,7 +147,8 @@ def loglik(b: Batch, tau2: np.ndarray, *, reml: bool) -> np.ndarray:
     _, e, M = wls(b, w)
     ll = -0.5 * (np.log(b.vi + tau2[:, None]) * b.present).sum(-1) - 0.5 * (w * e**2).sum(-1)
     if reml:
-        return ll - 0.5 * (b.k - b.p) * np.log(2 * np.pi) + 0.5 * np.linalg.slogdet(M)[1]
+        logdet = np.log(M[:, 0, 0]) if b.X is None else np.linalg.slogdet(M)[1]
+        return ll - 0.5 * (b.k - b.p) * np.log(2 * np.pi) + 0.5 * logdet
     return ll - 0.5 * b.k * np.log(2 * np.pi)
 
 

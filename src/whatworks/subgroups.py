@@ -155,7 +155,9 @@ class SubgroupResult:
         )
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), f"Subgroups by {self.by} ({self.tau2_mode} tau2). {self._test_line()}")
+        lines = [f"Definition: {self.definition}", self._test_line()]
+        lines += [f"Skipped {s.kind} {s.key!r}: {s.reason}" for s in self.skipped]
+        return frame_to_html(self.to_frame(), f"Subgroups by {self.by} ({self.tau2_mode} tau2)", lines)
 
 
 def _row(name: Any, r: MetaResult, note: str) -> dict:
@@ -275,8 +277,8 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     for lev in levels:
         sel = groups == lev
         k = int(sel.sum())
-        if k < 2 and (method != "EE" or test == "knha"):
-            why = "a random-effects model" if method != "EE" else "test='knha' (k - 1 df)"
+        if k < 2 and (method != "EE" or test != "z"):
+            why = "a random-effects model" if method != "EE" else f"test={test!r} (k - 1 df)"
             skipped.append(Skipped("subgroup", lev, f"too small to fit {why} (k = {k})"))
             continue
         lab = [labels[i] for i in np.flatnonzero(sel)]

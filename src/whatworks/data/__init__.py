@@ -3,6 +3,7 @@
 The schema is defined once in :mod:`whatworks.data.schema` and explained in ``docs/data-schema.md``.
 """
 
+from .fingerprint import collection_files, collection_fingerprint
 from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
@@ -22,6 +23,8 @@ __all__ = [
     "Problem",
     "bundled_root",
     "find_root",
+    "collection_files",
+    "collection_fingerprint",
     "list_reviews",
     "load_pooled",
     "load_reviews",

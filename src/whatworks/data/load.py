@@ -188,7 +188,8 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``review`` (id), ``title``, ``kind``, ``citation``, ``metric``, ``n_effects``,
-        ``n_pooled_effects`` (rows with ``pool`` true), ``n_published`` (rows of ``pooled.csv``), ``url``.
+        ``n_pooled_effects`` (rows with ``pool`` true), ``n_published`` (rows of ``pooled.csv``), ``url``,
+        ``doi`` and ``scope`` (the review's population and included studies, as ``review.toml`` states them).
 
     Examples
     --------
@@ -210,9 +211,11 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
             "n_pooled_effects": 0 if effects is None else int(effects["pool"].sum()),
             "n_published": 0 if d.pooled is None else len(d.pooled),
             "url": d.meta.get("url"),
+            "doi": d.meta.get("doi"),
+            "scope": d.meta.get("scope"),
         })
     columns = ["review", "title", "kind", "citation", "metric", "n_effects", "n_pooled_effects",
-               "n_published", "url"]
+               "n_published", "url", "doi", "scope"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 

@@ -279,6 +279,7 @@ REVIEW_KEYS: tuple[Key, ...] = (
     Key("notes", "anything a reader must know"),
     Key("coded_by", "who coded it", required=True),
     Key("coded_on", "ISO date, e.g. 2026-11-27", required=True),
+    Key("prisma", "PRISMA 2020 flow of study selection: a [prisma] table of counts (data/prisma.py)"),
 )
 
 #: Files a review folder may hold.

@@ -16,7 +16,9 @@ from pathlib import Path
 from . import schema as S
 from ._csvfile import RawTable, outside, read_csv, read_text
 from .compute import Computed, compute_effects
+from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
 from .design import design_problems
+from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
 from .risk_of_bias import check_rob_rows
 from .roots import resolve_root
@@ -140,7 +142,7 @@ def check_folder(folder: Path, base: Path | None = None) -> FolderData:
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
-        if p.name not in _KNOWN_FILES and not _IGNORED_FILES.match(p.name):
+        if p.name not in (*_KNOWN_FILES, RESOLUTIONS_FILE) and not _IGNORED_FILES.match(p.name):
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
                                f"{', '.join(_KNOWN_FILES)}", "warning"))
     if effects_path.exists():
@@ -162,6 +164,8 @@ def check_folder(folder: Path, base: Path | None = None) -> FolderData:
         if raw is not None:
             data.risk_of_bias = _check_table(raw, S.RISK_OF_BIAS_COLUMNS, (), rid, out)
             check_rob_rows(raw.label, data.risk_of_bias, data.effects, out)
+    if (folder / RESOLUTIONS_FILE).exists():  # the record of a double coding's decisions (data/conflicts.py)
+        out += check_resolutions(folder)
     return data
 
 
@@ -181,8 +185,15 @@ def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[P
     for name in meta:
         if name not in keys:
             out.append(Problem(label, None, name, f"unknown key; allowed keys: {', '.join(keys)}"))
+    if "prisma" in meta:
+        out += check_prisma(meta["prisma"], label)
     for key in S.REVIEW_KEYS:
         value = meta.get(key.name)
+        if key.name == "prisma":
+            continue
+        if conflict_message(value):
+            out.append(Problem(label, None, key.name, str(conflict_message(value))))
+            continue
         needed = key.required or (key.name == "metric" and has_effects)
         if value is None or value == "":
             if needed:
@@ -232,7 +243,7 @@ def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[s
         row: Row = {}
         for col in columns:
             text = cells.get(col.name, "")
-            value, message = _parse(col, text)
+            value, message = _parse(col, text) if not text.startswith("CONFLICT{") else (None, conflict_message(text))
             if message:
                 out.append(Problem(raw.label, r, col.name, message))
             elif value is None and col.nonempty and col.name in raw.header:

@@ -22,9 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="folder of review folders (default: data/reviews in the working directory if "
                                                   "it exists, else the data bundled with whatworks)")
     p.add_argument("--out", metavar="DIR", default="reports", help="output folder (default: reports/)")
-    p.add_argument("--method", default="REML", choices=METHODS, help="tau² estimator (default: REML)")
-    p.add_argument("--test", default="knha", choices=TESTS,
-                   help="inference: knha (Knapp-Hartung, default) or z (Wald)")
+    p.add_argument("--method", default="REML", metavar="METHOD",
+                   help=f"tau² estimator, any case: {', '.join(METHODS)} (default: REML)")
+    p.add_argument("--test", default="knha", metavar="TEST",
+                   help=f"inference, any case: {' or '.join(TESTS)} (knha = Knapp-Hartung, default; z = Wald)")
     p.add_argument("--format", nargs="+", default=list(FORMATS), choices=FORMATS, dest="formats", metavar="FMT",
                    help="figure formats to write: png, svg (default: both)")
     p.add_argument("--review", nargs="+", metavar="ID", dest="reviews", help="analyse only these review ids")
@@ -33,7 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, metavar="N",
                    help="processes rendering figures (default: up to 4 on Linux, 1 elsewhere; output is the same)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--version", action="version", version=f"%(prog)s (whatworks {_version()})")
     return p
+
+
+def _version() -> str:
+    from .sections import software_versions
+
+    return software_versions()["whatworks"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> main(["--method", "nonsense"])
     2
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    python -m whatworks.report (whatworks ...)
+    0
     """
     parser = build_parser()
     try:

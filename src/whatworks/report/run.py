@@ -17,6 +17,8 @@ Exit codes of the command: 0 ok, 1 problems in the data (printed as ``file:row:c
 
 from __future__ import annotations
 
+import datetime
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from ..data import (
     DataValidationError,
+    collection_fingerprint,
     list_reviews,
     load_pooled,
     load_reviews,
@@ -35,11 +38,27 @@ from ..estimators import METHODS
 from ..model import TESTS
 from .api import ReportContext, ReportOptions, Section, SectionOutput, UsageError
 from .render import default_jobs
-from .sections import DEFAULT_SECTIONS
+from .sections import DEFAULT_SECTIONS, SECTION_WORDS, software_versions
 from .write import ReportOutput, check_target, write_report
 
 FORMATS = ("png", "svg")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _option(value: str, allowed: Sequence[str], name: str) -> str:
+    """``value`` in its canonical spelling (case-insensitive: "reml" -> "REML"), else a UsageError."""
+    canon = {a.lower(): a for a in allowed}
+    if not isinstance(value, str) or value.lower() not in canon:
+        raise UsageError(f"{name} must be one of {', '.join(allowed)} (any case); got {value!r}")
+    return canon[value.lower()]
+
+
+def run_date() -> str:
+    """The run's date (ISO): from ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else today (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date().isoformat()
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
 def run_report(
@@ -105,10 +124,8 @@ def run_report(
     """
     start = time.perf_counter()
     say = log or (lambda message: None)
-    if method not in METHODS:
-        raise UsageError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if test not in TESTS:
-        raise UsageError(f"test must be one of {', '.join(TESTS)}; got {test!r}")
+    method = _option(method, METHODS, "method")
+    test = _option(test, TESTS, "test")
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise UsageError(f"formats must be one or more of {', '.join(FORMATS)}; got {list(formats)}")
@@ -118,7 +135,7 @@ def run_report(
     collection = find_root(data)
     root = collection.path
     say(collection.line())
-    say(f"validating {root}")
+    say(f"checking the data in {root}")
     problems = validate(root)
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
@@ -137,20 +154,23 @@ def run_report(
         risk_of_bias = load_risk_of_bias(root, reviews=ids)
     if ids:
         catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
-    say(f"loaded {len(effects)} effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
+    say(f"read {len(effects)} coded effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
     where = collection.describe()  # no absolute paths unless given: the same page on any machine
+    info = {"date": run_date(), "version": software_versions()["whatworks"], "fingerprint": collection_fingerprint(root)}
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
-                        risk_of_bias=risk_of_bias)
+                        risk_of_bias=risk_of_bias, root=root, run=info)
 
-    outputs: list[SectionOutput] = []
     import matplotlib
 
-    with matplotlib.rc_context({"figure.max_open_warning": 0}):  # figures stay open until written
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    # the sections draw every figure first (about 30 on the bundled data); the writer closes each after rendering
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        outputs: list[SectionOutput] = []
         for section in sections:
-            say(f"section {section.__name__}")
+            name = getattr(section, "__name__", "")
+            say(f"writing {SECTION_WORDS.get(name, name.removeprefix('section_').replace('_', ' ') or 'a section')}")
             result = section(ctx)
             if result is not None:
                 outputs.append(result)
-    jobs = default_jobs() if jobs is None else max(1, int(jobs))
-    return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)
+        return write_report(outputs, Path(out), tuple(formats), readme_figures, ctx, say, start, jobs)

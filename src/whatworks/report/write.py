@@ -111,6 +111,7 @@ def write_report(outputs: list[SectionOutput], out: Path, formats: tuple[str, ..
             files.append(target / fname)
     seconds = time.perf_counter() - start
     say(f"wrote {len(files)} files into {out} in {seconds:.1f} s")
+    say(f"open the report: {out / 'report.html'}")
     return ReportOutput(out, tuple(files), results, seconds)
 
 
@@ -182,7 +183,7 @@ def _write_into(folder: Path, outputs: list[SectionOutput], formats: tuple[str, 
     dupes = sorted({n for n in fig_names if fig_names.count(n) > 1})
     if dupes:
         raise ValueError(f"two sections drew figures with the same name: {', '.join(dupes)}")
-    say(f"writing {len(figures)} figures ({', '.join(formats)}; {jobs} process{'es' if jobs > 1 else ''})")
+    say(f"drawing {len(figures)} figures ({', '.join(formats)}; {jobs} process{'es' if jobs > 1 else ''})")
     embed_fmt = "svg" if "svg" in formats else "png"
     rendered = render_all([f.figure for f in figures], formats, jobs)
     for f, data in zip(figures, rendered, strict=True):
@@ -209,9 +210,10 @@ def _write_into(folder: Path, outputs: list[SectionOutput], formats: tuple[str, 
             (folder / f"{name}.csv").write_text(results_csv(table), encoding="utf-8")
             names.append(f"{name}.csv")
     o = ctx.options
-    intro = (f"Data: {len(ctx.effects)} coded effects from {len(ctx.catalogue)} reviews. Model: "
-             f"method = {o.method}, test = {o.test}. Regenerate with <code>python -m whatworks.report</code>; "
-             f"numbers: <a href=\"results.csv\">results.csv</a>.")
+    how = "Knapp-Hartung" if o.test == "knha" else "Wald z"
+    intro = (f"Data: {len(ctx.effects):,} coded effects from {len(ctx.catalogue)} reviews. Model: {o.method} "
+             f"with {how} tests. Regenerate with <code>python -m whatworks.report</code>; every number is in "
+             f"<a href=\"results.csv\">results.csv</a> and the other CSV files next to this page.")
     page = render_page("What works against loneliness: the evidence, reproduced", intro, outputs, embedded)
     (folder / "report.html").write_text(page, encoding="utf-8")
     names.append("report.html")
