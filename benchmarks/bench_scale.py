@@ -11,6 +11,17 @@ Hedges' g and arm sizes (the loader computes yi and vi), a quarter of the trials
 folder (overlap), and a few published pooled rows. The report runs in a child process
 (``python -m whatworks.report``, default options); wall time and the child's peak resident memory
 (``ru_maxrss`` of the largest child; forked render processes share the parent's pages) are printed.
+
+Measured on the shared 2-core development machine (one run each, 2026-12-01), k = 20,000:
+
+- main before issue 11 (87dc3cb .. f8f8a04): killed, MemoryError after 88 s at 5.3 GB under a 6 GB
+  address-space limit (the finding's leave-one-out built an 11,429 x 11,429 batch; the issue saw 13.6 GB);
+- this branch: exit 0, 185 s, 1.38 GB peak, 51 files (13 MB): forests bounded, leave-one-out of the contrast
+  O(k), sensitivity recomputation of affected rows only. What remains is not the report layer: influence()
+  and leave_one_out() build k refits of k rows per strategy (about 80 % of the time and the peak memory:
+  issue 11 item 7, engine) and validation + loading take 17 s (same item);
+- this branch with influence()/leave_one_out() replaced by O(k) stand-ins: 34.7 s, 0.29 GB peak (16.5 s of
+  it validation and loading).
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ def test_a_forest_over_the_bound_is_a_table(small_bounds):
     assert "forest_review_demo_review.svg" in names and "forest_review_living.svg" not in names  # k = 3 / 13
     assert len(_rows(out / "forest_review_living.csv")) == 13
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "k = 15 effects, more than the 5 rows a forest plot draws" in page
-    assert "every effect (estimate, CI and weight) is in forest_review_living.csv" in page
+    assert "Forest plot stratified by strategy: 15 effects, more than the 5 rows a forest plot draws" in page
+    assert "every effect&#x27;s estimate, CI and weight are in forest_review_living.csv" in page
     assert "{{figure:" not in page and "not drawn" not in page
 
 
@@ -86,3 +86,22 @@ def test_funnels_with_many_points_are_rasterised(small_bounds):
 def test_default_bounds():
     assert api.FOREST_MAX_ROWS == 200 and api.HTML_MAX_ROWS == 200 and api.RASTER_MIN_POINTS == 1000
     assert api.draws_forest(200) and not api.draws_forest(201)
+
+
+def test_traffic_light_over_the_bound_is_a_sentence(monkeypatch):
+    """The risk-of-bias traffic light has one row per trial: bounded like a forest (bundled data, bound 3)."""
+    import matplotlib.pyplot as plt
+
+    from whatworks.data import list_reviews, load_pooled, load_reviews, load_risk_of_bias
+    from whatworks.report.sections import section_risk_of_bias
+
+    monkeypatch.setattr(api, "FOREST_MAX_ROWS", 3)
+    ctx = api.ReportContext(load_reviews(), load_pooled(), list_reviews(), api.ReportOptions(), "bundled",
+                            risk_of_bias=load_risk_of_bias())
+    out = section_risk_of_bias(ctx)
+    drawn = {f.name for f in out.figures if f.name.endswith("_traffic")}
+    assert "rob_social_cognition_traffic" not in drawn  # more than 3 assessed trials
+    assert "more than the 3 rows a traffic-light plot draws; every trial&#x27;s judgements are in risk_of_bias.csv" \
+        in out.html
+    assert [f for f in out.figures if f.name.endswith("_summary")]  # the summary bars stay (bounded)
+    plt.close("all")

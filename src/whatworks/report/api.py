@@ -181,10 +181,11 @@ def bounded_table(frame: pd.DataFrame, csv_name: str, **kwargs: Any) -> str:
             + f"<p>{HTML_MAX_ROWS} of {len(frame):,} rows shown; all rows: {esc(csv_name)}.</p>")
 
 
-def too_many_rows(what: str, k: int, table: str) -> str:
-    """The sentence shown instead of a forest plot of more than :data:`FOREST_MAX_ROWS` effects."""
-    return (f"<p>{esc(what)}: k = {k:,} effects, more than the {FOREST_MAX_ROWS} rows a forest plot draws; "
-            f"every effect (estimate, CI and weight) is in {esc(table)}.</p>")
+def too_many_rows(what: str, k: int, table: str, *, unit: str = "effects", figure: str = "a forest plot",
+                  contents: str = "every effect's estimate, CI and weight") -> str:
+    """The sentence shown instead of a one-row-per-trial figure of more than :data:`FOREST_MAX_ROWS` rows."""
+    return (f"<p>{esc(what)}: {k:,} {esc(unit)}, more than the {FOREST_MAX_ROWS} rows {esc(figure)} draws; "
+            f"{esc(contents)} are in {esc(table)}.</p>")
 
 
 def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> MetaResult:
