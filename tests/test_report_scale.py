@@ -95,10 +95,12 @@ def test_traffic_light_over_the_bound_is_a_sentence(monkeypatch):
     from whatworks.data import list_reviews, load_pooled, load_reviews, load_risk_of_bias
     from whatworks.report.sections import section_risk_of_bias
 
+    plt.close("all")  # figures other tests left open would trip matplotlib's 20-figure warning
     monkeypatch.setattr(api, "FOREST_MAX_ROWS", 3)
     ctx = api.ReportContext(load_reviews(), load_pooled(), list_reviews(), api.ReportOptions(), "bundled",
                             risk_of_bias=load_risk_of_bias())
-    out = section_risk_of_bias(ctx)
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        out = section_risk_of_bias(ctx)
     drawn = {f.name for f in out.figures if f.name.endswith("_traffic")}
     assert "rob_social_cognition_traffic" not in drawn  # more than 3 assessed trials
     assert "more than the 3 rows a traffic-light plot draws; every trial&#x27;s judgements are in risk_of_bias.csv" \
