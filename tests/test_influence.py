@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import reference
+from conftest import examples, reference
 from whatworks import meta_analyze
 from whatworks.influence import InfluenceResult, cumulative, influence, leave_one_out
 
@@ -73,7 +73,7 @@ def test_cumulative_matches_cumul(case):
 effects = st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1)), min_size=3, max_size=12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(effects, st.sampled_from(["REML", "DL", "PM", "EE"]), st.sampled_from(["z", "knha"]), st.data())
 def test_leave_one_out_row_is_meta_analyze_without_the_study(rows, method, test, data):
     yi, vi = np.array(rows).T
@@ -89,7 +89,7 @@ def test_leave_one_out_row_is_meta_analyze_without_the_study(rows, method, test,
     assert inf.hat.sum() == pytest.approx(1.0)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(effects, st.sampled_from(["REML", "DL"]), st.randoms(use_true_random=False))
 def test_last_cumulative_step_is_the_full_fit(rows, method, rnd):
     yi, vi = np.array(rows).T

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import reference
+from conftest import examples, reference
 from whatworks import meta_analyze
 
 RTOL, ATOL = 1e-6, 1e-9
@@ -90,7 +90,7 @@ effects = st.integers(2, 12).flatmap(
 methods = st.sampled_from(["EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects, methods, st.randoms(use_true_random=False))
 def test_permutation_invariance(data, method, rnd):
     yi, vi = map(np.array, data)
@@ -101,7 +101,7 @@ def test_permutation_invariance(data, method, rnd):
     np.testing.assert_allclose([a.estimate, a.se, a.tau2], [b.estimate, b.se, b.tau2], rtol=1e-7, atol=1e-10)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects, methods, st.floats(-5, 5), st.floats(0.2, 5))
 def test_shift_and_scale_equivariance(data, method, shift, scale):
     yi, vi = map(np.array, data)
@@ -112,7 +112,7 @@ def test_shift_and_scale_equivariance(data, method, shift, scale):
     np.testing.assert_allclose(b.i2, a.i2, rtol=1e-6, atol=1e-6)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(effects, methods, st.sampled_from(["z", "knha"]))
 def test_ranges(data, method, test):
     yi, vi = map(np.array, data)
@@ -125,7 +125,7 @@ def test_ranges(data, method, test):
     assert res.weights.sum() == pytest.approx(100)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects)
 def test_ee_is_inverse_variance_mean(data):
     yi, vi = map(np.array, data)
