@@ -16,7 +16,7 @@ import pytest
 
 PKG = Path(__file__).parents[1] / "src" / "whatworks"
 
-STATISTICS = ("_dist", "_validation", "_frames", "estimators", "model", "results", "effects", "subgroups",
+STATISTICS = ("_dist", "_validation", "_frames", "_batch", "_wls", "estimators", "model", "results", "effects", "subgroups",
               "regression", "bias", "influence", "multilevel", "robust", "overlap")  # fmt: skip
 LAYERS_ABOVE_STATISTICS = ("data", "plots", "report", "finding", "cli", "_report_api", "_report_html",
                            "_report_sections")  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import examples, reference
@@ -114,6 +114,9 @@ def test_shift_and_scale_equivariance(data, method, shift, scale):
 
 @settings(max_examples=examples(100), deadline=None)
 @given(effects, methods, st.sampled_from(["z", "knha"]))
+@example(([0.0, 2.5e-154], [1.0, 1.0]), "EE", "z")  # Q subnormal: I² = 100 (Q - df) / Q overflowed
+@example(([0.0, 0.0, 7.12e-160], [1.0, 1.0, 1.0]), "EE", "knha")
+@example(([0.0, 0.0, 7.12e-160], [1.0, 1.0, 1.0]), "REML", "knha")
 def test_ranges(data, method, test):
     yi, vi = map(np.array, data)
     res = meta_analyze(yi, vi, method=method, test=test)

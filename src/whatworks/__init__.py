@@ -27,6 +27,7 @@ from .effects import (
 from .bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
+from ._validation import UnstableResultWarning
 from .multilevel import MultilevelResult, fit_three_level
 from .overlap import OverlapResult, review_overlap
 from .regression import RegressionResult, meta_regress
@@ -80,6 +81,7 @@ __all__ = [
     "SubgroupResult",
     "trim_and_fill",
     "TrimFillResult",
+    "UnstableResultWarning",
     "validate",
     "__version__",
 ]

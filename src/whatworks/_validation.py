@@ -6,6 +6,7 @@ offending positions (0-based), so a user can find the bad row without reading a 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -13,6 +14,27 @@ import numpy.typing as npt
 
 _MAX_LISTED = 10
 Sized = Sequence | np.ndarray
+
+#: metafor's ``rma.uni`` warns when max(vi) / min(vi) >= 1 / evtol, evtol = 1e-7 by default (3.8.1).
+VARIANCE_RATIO = 1e7
+VARIANCE_RATIO_MESSAGE = ("Ratio of largest to smallest sampling variance extremely large. "
+                          "May not be able to obtain stable results.")
+
+
+class UnstableResultWarning(UserWarning):
+    """The data make the fit numerically fragile (as metafor warns): e.g. sampling variances spanning
+    more than seven orders of magnitude."""
+
+
+def warn_variance_ratio(vi: np.ndarray, *, stacklevel: int = 3) -> str | None:
+    """Warn as metafor does when max(vi) / min(vi) >= 1e7; return the note for the result, or None."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = float(np.max(vi) / np.min(vi))
+    if not (np.isfinite(ratio) and ratio >= VARIANCE_RATIO):
+        return None
+    warnings.warn(VARIANCE_RATIO_MESSAGE, UnstableResultWarning, stacklevel=stacklevel)
+    return (f"the largest sampling variance is {ratio:.2g} times the smallest (metafor warns from 1e7): "
+            "the results may be numerically unstable")
 
 
 def positions(mask: npt.ArrayLike) -> str:

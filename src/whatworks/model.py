@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _dist
 from . import _validation as v
-from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
+from .estimators import METHODS, Batch, fit_tau2, heterogeneity, solve_q, wls_fit
 from .results import MetaResult, StudyLabels
 
 if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in meta_analyze
@@ -46,45 +46,53 @@ def fit_batch(
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
+    search: bool = False,
 ) -> dict[str, np.ndarray]:
     """Fit the model to every dataset of ``batch``; return a dict of arrays, one entry per dataset.
 
+    ``search`` makes REML/ML search the whole likelihood profile of every dataset (see
+    :func:`whatworks.estimators.fit_tau2`).
+
     Keys: ``beta`` (m, p), ``vb`` (m, p, p), ``tau2``, ``se_tau2``, ``iterations``, ``converged``,
     ``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``, ``s2w`` (Knapp-Hartung scale, 1 for "z"), ``df``
-    (residual df used by "knha"; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k).
+    (residual df used by "knha"; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k; ``None``
+    for the leave-one-out and cumulative layouts, ``Batch.leave_one_out`` / ``Batch.prefixes``).
     Inputs are assumed valid (see :func:`check_effects`).
     """
     k, p = batch.k, batch.p
-    fit = estimate_tau2(batch.yi, batch.vi, method, present=batch.present, X=batch.X)
+    fit = fit_tau2(batch, method, search=search)
     tau2 = fit.tau2
-    w = batch.present / (batch.vi + tau2[:, None])
-    beta, e, M = wls(batch, w)
-
-    # heterogeneity: Q with inverse-variance weights; I² and H² as metafor
-    w0 = batch.present / batch.vi
-    _, e0, M0 = wls(batch, w0)
-    q = (w0 * e0**2).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        beta, M, rss = wls_fit(batch, tau2)  # rss: sum w e² at tau2
+        # heterogeneity: Q with inverse-variance weights; I² and H² as metafor
+        q, trp0 = heterogeneity(batch)
     q_df = k - p
     with np.errstate(divide="ignore", invalid="ignore"):
         q_pvalue = np.where(q_df > 0, _dist.chi2_sf(q, np.maximum(q_df, 1)), 1.0)
         if method == "EE":
-            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)
+            i2 = np.zeros_like(q)
+            above = q > q_df  # 100 (Q - df) / Q only there: a subnormal Q would overflow it
+            i2[above] = 100 * (q[above] - q_df[above]) / q[above]
             h2 = q / q_df
         else:
-            s2 = q_df / tr_pd(batch, w0, M0, np.ones_like(w0))  # "typical" within-study variance
+            s2 = q_df / trp0  # "typical" within-study variance
             i2 = 100 * tau2 / (s2 + tau2)
             h2 = tau2 / s2 + 1
 
     if test == "knha":
         df = (k - p).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(df > 0, (w * e**2).sum(-1) / df, np.nan)
+            s2w = np.where(df > 0, rss / df, np.nan)
         crit = _dist.t_ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
     else:
         df = np.full(k.shape, np.inf)
         s2w = np.ones(k.shape)
         crit = np.full(k.shape, _dist.norm_ppf(0.5 + level / 2))
-    weights = 100 * w / w.sum(-1, keepdims=True)
+    if hasattr(batch, "weights"):  # a dense batch: the study weights; leave-one-out batches have none
+        w = batch.weights(tau2)
+        weights = 100 * w / w.sum(-1, keepdims=True)
+    else:
+        weights = None
     return {
         "beta": beta,
         "vb": M * s2w[:, None, None],
@@ -104,6 +112,12 @@ def fit_batch(
     }
 
 
+def _inside(tau2: float, ci: tuple[float, ...]) -> bool:
+    """``tau2`` within ``ci`` up to rounding (NaN bounds: no interval, nothing to check)."""
+    lo, hi = ci
+    return not (tau2 < lo * (1 - 1e-8) - 1e-12 or tau2 > hi * (1 + 1e-8) + 1e-12)
+
+
 def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Q-profile confidence interval for tau² (Viechtbauer 2007), as metafor's ``confint()``.
 
@@ -111,7 +125,7 @@ def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.nda
     """
     df = batch.k - batch.p
     alpha = 1 - level
-    m = batch.yi.shape[0]
+    m = batch.m
     targets = np.concatenate([_dist.chi2_ppf(1 - alpha / 2, df), _dist.chi2_ppf(alpha / 2, df)])
     roots, _ = solve_q(batch.repeat(2), targets)  # both bounds of every dataset in one batch
     return roots[:m], roots[m:]
@@ -223,8 +237,18 @@ def meta_analyze(
     if k == 1:
         fit_method, fit_test = "EE", "z"
         notes.append("k = 1: tau2 cannot be estimated and is set to 0; the estimate is the single study's.")
+    ratio_note = v.warn_variance_ratio(s)
+    if ratio_note:
+        notes.append(ratio_note)
     batch = Batch.make(y, s)
     f = fit_batch(batch, method=fit_method, test=fit_test, level=level)
+    tau2_ci = (np.nan, np.nan) if fit_method == "EE" or k == 1 else tuple(float(b[0]) for b in tau2_qprofile(batch, level))
+    if fit_method in ("REML", "ML") and not _inside(float(f["tau2"][0]), tau2_ci):
+        # a likelihood maximum outside its own Q-profile CI is suspect: search the whole profile
+        f = fit_batch(batch, method=fit_method, test=fit_test, level=level, search=True)
+        if not _inside(float(f["tau2"][0]), tau2_ci):
+            notes.append(f"tau2 lies outside its Q-profile confidence interval [{tau2_ci[0]:.4g}, {tau2_ci[1]:.4g}]; "
+                         "it is the highest likelihood found on a grid of tau2 values")
     estimate = float(f["beta"][0, 0])
     se = float(np.sqrt(f["vb"][0, 0, 0]))
     with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 only for degenerate knha data
@@ -233,11 +257,7 @@ def meta_analyze(
     crit = float(f["crit"][0])
     pvalue = float(_dist.two_sided_p(stat, df, fit_test))
     tau2 = float(f["tau2"][0])
-    if fit_method == "EE" or k == 1:
-        tau2_ci = (np.nan, np.nan)
-    else:
-        lo, hi = tau2_qprofile(batch, level)
-        tau2_ci = (float(lo[0]), float(hi[0]))
+    if not (fit_method == "EE" or k == 1):
         if tau2 == 0:
             notes.append("tau2 is estimated at its boundary 0: the random-effects fit equals the common-effect fit.")
     half_pi = crit * np.sqrt(se**2 + tau2)
