@@ -45,8 +45,32 @@ def positions(mask: npt.ArrayLike) -> str:
     return f"position{'s' if idx.size != 1 else ''} [{shown}{more}]"
 
 
+#: numpy dtype kinds that convert to float silently but are not real numbers: bool, complex (the
+#: imaginary part would be dropped), datetime and timedelta (they would become integer nanoseconds).
+_NOT_REAL = {"b": "true/false values", "c": "complex numbers", "M": "dates/times", "m": "time spans"}
+
+
+def _not_real(values: object) -> str | None:
+    kind = getattr(getattr(values, "dtype", None), "kind", None)
+    if kind in _NOT_REAL:
+        return _NOT_REAL[kind]
+    if isinstance(values, (list, tuple)):
+        for v in values:
+            if isinstance(v, (bool, np.bool_)):
+                return _NOT_REAL["b"]
+            if isinstance(v, (complex, np.complexfloating)):
+                return _NOT_REAL["c"]
+            if isinstance(v, (np.datetime64, np.timedelta64)) or hasattr(v, "isoformat"):
+                return _NOT_REAL["M"]
+    return None
+
+
 def as_float_array(name: str, values: object, *, ndim: int | None = 1) -> np.ndarray:
-    """Convert ``values`` to a float array, naming non-numeric entries if that fails."""
+    """Convert ``values`` to a float array, naming non-numeric entries if that fails; bool, complex,
+    datetime and timedelta input is refused (numpy would convert it silently)."""
+    what = _not_real(values)
+    if what:
+        raise ValueError(f"{name} must be real numbers; got {what}")
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -114,3 +138,34 @@ def check_level(level: float) -> float:
         raise ValueError(f"level must be in (0, 1) or a percentage in [50, 100), got {level!r}")
     return level
 
+
+
+def align_indexed(**named: object) -> dict[str, object]:
+    """Arguments that are pandas Series are paired by their index labels, not by position.
+
+    Equal indexes pass unchanged; the same unique labels in another order are reordered to the first
+    Series' order; any other difference raises :class:`ValueError` naming the labels that do not match.
+    Arguments without an index (lists, arrays, None) pass unchanged.
+    """
+    indexed = {n: x for n, x in named.items() if hasattr(x, "index") and hasattr(x, "reindex")}
+    if len(indexed) < 2:
+        return dict(named)
+    first, ref = next(iter(indexed.items()))
+    out = dict(named)
+    for n, x in indexed.items():
+        idx = x.index  # type: ignore[attr-defined]
+        if idx.equals(ref.index):  # type: ignore[attr-defined]
+            continue
+        same = len(idx) == len(ref.index) and set(idx) == set(ref.index)  # type: ignore[attr-defined]
+        if same and idx.is_unique and ref.index.is_unique:  # type: ignore[attr-defined]
+            out[n] = x.reindex(ref.index)  # type: ignore[attr-defined]
+            continue
+        only_n = [lab for lab in idx if lab not in set(ref.index)][:_MAX_LISTED]  # type: ignore[attr-defined]
+        only_f = [lab for lab in ref.index if lab not in set(idx)][:_MAX_LISTED]  # type: ignore[attr-defined]
+        detail = "; ".join(part for part in (f"only in {n}: {only_n}" if only_n else "",
+                                             f"only in {first}: {only_f}" if only_f else "",
+                                             "repeated labels" if not (idx.is_unique and ref.index.is_unique) else "")
+                           if part)
+        raise ValueError(f"{n} and {first} are pandas Series whose indexes do not match ({detail}): take them from "
+                         "the same DataFrame, or pass arrays to pair them by position")
+    return out

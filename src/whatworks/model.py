@@ -219,6 +219,8 @@ def meta_analyze(
     >>> res.ci_low < res.estimate < res.ci_high
     True
     """
+    args = v.align_indexed(yi=yi, vi=vi, labels=labels, cluster=cluster)  # Series pair by index, not position
+    yi, vi, labels, cluster = args["yi"], args["vi"], args["labels"], args["cluster"]  # type: ignore[assignment]
     if cluster is not None:  # effects nested in clusters: the three-level model
         from .multilevel import fit_three_level
 

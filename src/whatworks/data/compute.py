@@ -9,15 +9,16 @@ says why (``reason``); a row whose numbers make the effect functions fail gets a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import SupportsFloat, cast
 
 import numpy as np
 
 from .schema import STAT_NEEDS
+from .table import columns_of
 
-Row = dict[str, object]
+Row = Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,14 @@ class Computed:
 def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list[Computed]:
     """Compute ``yi``/``vi`` for every typed row of an effects file under the review ``metric``.
 
+    Rows that take the same route (statistic, metric, CI level) are computed together, one call of
+    the vectorised effect-size functions per group; a group in which any row fails is recomputed row
+    by row, so every error names its own row. An overflowing intermediate (e.g. a standard error from
+    a CI of +-1e308) is an error, never a silent yi = 0.
+
     Parameters
     ----------
-    rows : sequence of (int, dict)
+    rows : sequence of (int, mapping)
         Data row numbers and typed rows as produced by :func:`whatworks.data.validate.check_folder`
         (``None`` = missing).
     metric : {"SMD", "SMCC_diff", "MD"} or None
@@ -60,11 +66,46 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None) -> list
     >>> round(c.yi, 4), round(c.vi, 4)
     (-0.6534, 0.1053)
     """
-    return [_one(row, metric) for _, row in rows]
+    nums, cols = columns_of(rows, _ROUTE_COLUMNS)
+    n = len(nums)
+    out: list[Computed | None] = [None] * n
+    groups: dict[tuple[str, str, object], list[int]] = {}
+    st_col, level_col = cols["stat_type"], cols["ci_level"]
+    for i in range(n):
+        early = _route(lambda name, i=i: cols[name][i], metric)
+        if early is None:
+            groups.setdefault((str(st_col[i]), str(metric), level_col[i]), []).append(i)
+        else:
+            out[i] = early
+    for (st, met, _), idx in groups.items():
+        group = _group(st, met, _Columns(cols, idx)) if len(idx) > 1 else None
+        if group is None:  # one by one, so that each error names its row
+            for i in idx:
+                out[i] = _one(_row(rows, cols, i), st, met)
+        else:
+            yi, vi, note = group
+            for i, c in zip(idx, _signed(yi, vi, note, met, [cols["sign_convention"][i] for i in idx],
+                                         [cols["favours"][i] for i in idx])):
+                out[i] = c
+    return [c if c is not None else Computed() for c in out]
 
 
-def _one(row: Row, metric: str | None) -> Computed:
-    st = row.get("stat_type")
+#: Columns that decide how a row is computed (plus the inputs each statistic needs).
+_ROUTE_COLUMNS = tuple(dict.fromkeys(["stat_type", "sign_convention", "favours", "ci_level", "n_treatment", "n_control",
+                                      *(name for needs in STAT_NEEDS.values() for name in needs)]))
+
+
+def _row(rows: Sequence[tuple[int, Row]], cols: Mapping[str, list], i: int) -> Mapping[str, object]:
+    """Row ``i`` as a mapping: the caller's own row, or a view of the table's columns."""
+    from .table import RowView, Table
+
+    return RowView(cols, i) if isinstance(rows, Table) else rows[i][1]
+
+
+def _route(get: Callable[[str], object], metric: str | None) -> Computed | None:
+    """Why the row gives no yi (a Computed with the reason), or None when it is to be computed;
+    ``get(name)`` reads the row's value of a column."""
+    st = get("stat_type")
     if st is None:
         return Computed(reason="stat_type missing or invalid")
     if st == "other":
@@ -74,38 +115,105 @@ def _one(row: Row, metric: str | None) -> Computed:
     needs = STAT_NEEDS.get((str(st), metric))
     if needs is None:
         return Computed(reason=f"stat_type {st} does not give the review metric {metric}")
-    missing = [name for name in needs if row.get(name) is None]
+    missing = [name for name in needs if get(name) is None]
     if missing:
         return Computed(reason=f"cannot compute {metric} from {st}: {', '.join(missing)} missing")
-    sign = row.get("sign_convention")
+    sign = get("sign_convention")
     if sign is None:
         return Computed(reason="sign convention missing")
-    if sign == "undirected" and row.get("favours") in (None, "unknown"):
+    if sign == "undirected" and get("favours") in (None, "unknown"):
         return Computed(reason="undirected statistic and the source does not say which arm was less lonely")
+    return None
+
+
+class _Columns(dict):
+    """The rows ``idx`` of a group as one mapping of arrays, so :func:`_raw` runs once for all of them."""
+
+    def __init__(self, cols: Mapping[str, list], idx: list[int]) -> None:
+        super().__init__()
+        self._cols, self._idx = cols, idx
+
+    def __missing__(self, name: str) -> object:
+        source = self._cols[name]
+        values = [source[i] for i in self._idx]
+        first = values[0]
+        if all(v == first for v in values):  # one value for the whole group (e.g. the CI level): a scalar
+            col: object = first
+        else:
+            col = np.array([np.nan if v is None else v for v in values], dtype=float)
+        self[name] = col
+        return col
+
+    def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+        value = self[name]
+        return default if value is None else value
+
+
+def _group(st: str, metric: str, group: _Columns) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(yi, vi, note) of a group from one vectorised call, or None if it must go row by row."""
+    m = len(group._idx)
     try:
-        with np.errstate(all="ignore"):
-            yi, vi, note = _raw(str(st), metric, row)
+        with np.errstate(over="raise", divide="ignore", invalid="ignore"):
+            yi, vi, note = _raw(st, metric, group)
+        yi = np.broadcast_to(np.asarray(yi, dtype=float), (m,))
+        vi = np.broadcast_to(np.asarray(vi, dtype=float), (m,))
+    except (ValueError, TypeError, ArithmeticError, IndexError, KeyError):
+        return None
+    if not (np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
+        return None
+    return yi, vi, note
+
+
+def _signed(yi: np.ndarray, vi: np.ndarray, note: str, metric: str, signs: list, favours: list) -> list[Computed]:
+    """The Computed of each row of a group, with its sign convention applied."""
+    out = []
+    for y, v, sign, fav in zip(yi.tolist(), vi.tolist(), signs, favours):
+        if sign == "higher_less_lonely":
+            out.append(Computed(yi=-y + 0.0, vi=v, metric=metric, note=note + _REVERSED))
+        elif sign == "undirected":
+            y = -abs(y) if fav == "treatment" else abs(y)
+            out.append(Computed(yi=y + 0.0, vi=v, metric=metric, note=note + f"; direction from favours = {fav}"))
+        else:
+            out.append(Computed(yi=y + 0.0, vi=v, metric=metric, note=note))
+    return out
+
+
+_REVERSED = "; sign reversed (source: higher = less lonely)"
+
+
+def _one(row: Mapping[str, object], st: str, metric: str) -> Computed:
+    """The Computed of one row, computed alone."""
+    try:
+        with np.errstate(over="raise", divide="ignore", invalid="ignore"):
+            yi, vi, note = _raw(st, metric, row)
+            yi, vi = _scalar(yi), _scalar(vi)
     except ImportError as exc:  # pragma: no cover - only while whatworks.effects is missing
         return Computed(reason=f"effect-size functions unavailable: {exc}")
+    except FloatingPointError:
+        return Computed(error=f"the reported {st} statistics overflow a derived value ({_inputs(row, st, metric)}); "
+                              "check them against the source")
     except (ValueError, TypeError, ArithmeticError) as exc:
         return Computed(error=f"cannot compute {metric} from the reported {st} statistics: {exc}")
     if not (math.isfinite(yi) and math.isfinite(vi)) or vi <= 0:
         return Computed(error=f"the reported {st} statistics give an impossible effect "
                               f"(yi = {yi!r}, vi = {vi!r}); check them against the source")
-    if sign == "higher_less_lonely":
-        yi, note = -yi, note + "; sign reversed (source: higher = less lonely)"
-    elif sign == "undirected":
-        yi = -abs(yi) if row["favours"] == "treatment" else abs(yi)
-        note += f"; direction from favours = {row['favours']}"
-    return Computed(yi=yi + 0.0, vi=vi, metric=metric, note=note)
+    return _signed(np.array([yi]), np.array([vi]), note, metric, [row.get("sign_convention")], [row.get("favours")])[0]
+
+
+def _inputs(row: Row, st: str, metric: str) -> str:
+    return ", ".join(f"{name} = {row.get(name):g}" for name in STAT_NEEDS.get((st, metric), ()))
 
 
 def _f(row: Row, name: str) -> float:
-    return float(cast(SupportsFloat, row[name]))  # called for the numeric columns a statistic needs
+    """A numeric input of the row; an array when :func:`_raw` runs on a group (see _Columns)."""
+    value = row[name]
+    return value if isinstance(value, np.ndarray) else float(cast(SupportsFloat, value))  # type: ignore[return-value]
 
 
 def _scalar(value: object) -> float:
-    return float(np.asarray(value, dtype=float).reshape(-1)[0])
+    """The value of a one-element result; the whole array when computing a group."""
+    arr = np.asarray(value, dtype=float)
+    return arr if arr.size > 1 else float(arr.reshape(-1)[0])  # type: ignore[return-value]
 
 
 def _raw(st: str, metric: str, row: Row) -> tuple[float, float, str]:

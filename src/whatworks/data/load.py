@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .problems import DataValidationError, format_problems
-from .validate import FolderData, check_collection, discover
+from .problems import DataValidationError, Problem, format_problems
+from .table import columns_of
+from .validate import FolderData, check_collection, discover, resolve_root
 
 _INT_DTYPE = "Int64"
 
@@ -42,22 +44,92 @@ def bundled_root() -> Path:
                             f"installed package nor {checkout} exists; pass root= explicitly")
 
 
-def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[FolderData]:
+def _wanted(names: Iterable[str], reviews: Iterable[str] | None) -> set[str] | None:
+    """The review ids asked for (None: all), refusing unknown ones with the list of available ids."""
+    if reviews is None:
+        return None
+    wanted = [reviews] if isinstance(reviews, str) else list(reviews)
+    names = set(names)
+    unknown = [r for r in wanted if r not in names]
+    if unknown:
+        raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
+                         f"available: {', '.join(sorted(names)) or '(none)'}")
+    return set(wanted)
+
+
+def _load(root: str | Path | None, reviews: Iterable[str] | None, *, warn: bool = True) -> tuple[list[FolderData], list[Problem]]:
     folders = discover(root, require=True)
-    if reviews is not None:
-        wanted = [reviews] if isinstance(reviews, str) else list(reviews)
-        names = {f.name for f in folders}
-        unknown = [r for r in wanted if r not in names]
-        if unknown:
-            raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
-                             f"available: {', '.join(sorted(names)) or '(none)'}")
-        folders = [f for f in folders if f.name in set(wanted)]
+    wanted = _wanted((f.name for f in folders), reviews)
+    if wanted is not None:
+        folders = [f for f in folders if f.name in wanted]
     data, problems = check_collection(folders)
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
-    if problems:
+    if problems and warn:
         warnings.warn(format_problems(problems), DataQualityWarning, stacklevel=3)
-    return data
+    return data, problems
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection validated once and loaded: what :func:`load_reviews`, :func:`load_pooled` and
+    :func:`list_reviews` return, and the warnings found (``problems``; errors raise instead)."""
+
+    root: Path
+    effects: pd.DataFrame
+    pooled: pd.DataFrame
+    catalogue: pd.DataFrame
+    problems: tuple[Problem, ...]
+
+
+def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> Collection:
+    """Validate a whole collection once and load its effects, published results and catalogue.
+
+    One pass instead of one per loader (the report used to validate the collection four times).
+    Every review folder is validated, so an error anywhere stops the load, as ``whatworks validate``
+    would; ``reviews`` then selects what is returned.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to return (default: all); unknown ids raise ``ValueError`` naming the available ones.
+
+    Returns
+    -------
+    Collection
+        ``effects`` (as :func:`load_reviews`), ``pooled`` (as :func:`load_pooled`), ``catalogue`` (as
+        :func:`list_reviews`), ``problems`` (the warnings; they are not issued as DataQualityWarning).
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors; nothing is loaded.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_collection
+    >>> col = load_collection(reviews=["living"])
+    >>> list(col.catalogue["review"]), set(col.effects["review"])
+    (['living'], {'living'})
+    """
+    data, problems = _load(root, None, warn=False)
+    wanted = _wanted((d.review_id for d in data), reviews)
+    if wanted is not None:
+        data = [d for d in data if d.review_id in wanted]
+    return Collection(root=resolve_root(root), effects=_effects(data), pooled=_pooled(data),
+                      catalogue=_catalogue(data), problems=tuple(problems))
+
+
+def _effects(data: list[FolderData]) -> pd.DataFrame:
+    frames = [_effects_frame(d) for d in data if d.effects is not None]
+    return pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
+
+
+def _pooled(data: list[FolderData]) -> pd.DataFrame:
+    frames = [_pooled_frame(d) for d in data if d.pooled is not None]
+    return pd.concat(frames, ignore_index=True) if frames else _pooled_frame(FolderData(""))
 
 
 def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -99,10 +171,7 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
     True
     """
-    frames = [_effects_frame(d) for d in _load(root, reviews) if d.effects is not None]
-    if not frames:
-        return _effects_frame(FolderData(""))
-    return pd.concat(frames, ignore_index=True)
+    return _effects(_load(root, reviews)[0])
 
 
 def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -136,10 +205,7 @@ def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None
     >>> {"review", "analysis", "estimate", "estimate_norm"} <= set(pooled.columns)
     True
     """
-    frames = [_pooled_frame(d) for d in _load(root, reviews) if d.pooled is not None]
-    if not frames:
-        return _pooled_frame(FolderData(""))
-    return pd.concat(frames, ignore_index=True)
+    return _pooled(_load(root, reviews)[0])
 
 
 def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
@@ -163,8 +229,12 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     >>> list(cat.columns[:3])
     ['review', 'title', 'kind']
     """
+    return _catalogue(_load(root, None)[0])
+
+
+def _catalogue(data: list[FolderData]) -> pd.DataFrame:
     records = []
-    for d in _load(root, None):
+    for d in data:
         effects = _effects_frame(d) if d.effects is not None else None
         records.append({
             "review": d.review_id,
@@ -182,10 +252,11 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Column, ...]) -> pd.DataFrame:
+def _typed_frame(rows: Sequence[tuple[int, Mapping[str, object]]], columns: tuple[S.Column, ...]) -> pd.DataFrame:
     out: dict[str, object] = {}
+    _, cols = columns_of(rows, [c.name for c in columns])
     for col in columns:
-        values = [row[col.name] for _, row in rows]
+        values = cols[col.name]
         if col.type == "int":
             out[col.name] = pd.array(values, dtype=_INT_DTYPE)
         elif col.type == "float":
@@ -205,9 +276,10 @@ def _effects_frame(d: FolderData) -> pd.DataFrame:
     df["vi"] = np.array([np.nan if c.vi is None else c.vi for c in comp], dtype=float)
     df["metric"] = pd.array([d.meta.get("metric") for _ in comp], dtype="string")
     df["yi_note"] = pd.array([c.note or c.reason for c in comp], dtype="string")
+    _, cols = columns_of(rows, ("exclude", "exclude_reason"))
     reasons = [
-        c.reason if c.yi is None else (f"excluded: {row['exclude_reason']}" if row["exclude"] else "")
-        for (_, row), c in zip(rows, comp)
+        c.reason if c.yi is None else (f"excluded: {reason}" if exclude else "")
+        for c, exclude, reason in zip(comp, cols["exclude"], cols["exclude_reason"])
     ]
     df["pool"] = np.array([r == "" for r in reasons], dtype=bool)
     df["pool_reason"] = pd.array(reasons, dtype="string")
