@@ -16,6 +16,13 @@ from whatworks.cli import main
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
 
 
+def test_version(capsys):
+    from importlib import metadata
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"whatworks {metadata.version('whatworks')}"
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["validate", "--help"], ["new-review", "--help"], ["list", "--help"]])
 def test_help_for_every_command(argv, capsys):
     assert main(argv) == 0
@@ -61,7 +68,8 @@ def test_validate_missing_path_is_a_message(tmp_path, capsys):
 
 def test_new_review_creates_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(["new-review", "smith2027", "--root", str(tmp_path)]) == 0
-    assert sorted(p.name for p in (tmp_path / "smith2027").iterdir()) == ["effects.csv", "pooled.csv", "review.toml"]
+    assert sorted(p.name for p in (tmp_path / "smith2027").iterdir()) == ["effects.csv", "pooled.csv", "review.toml",
+                                                                           "risk_of_bias.csv"]
     before = (tmp_path / "smith2027" / "review.toml").read_text("utf-8")
     assert main(["new-review", "smith2027", "--root", str(tmp_path)]) == 1
     assert "already exists; not overwriting it" in capsys.readouterr().err

@@ -13,7 +13,9 @@ from whatworks.data import bundled_root, list_reviews, load_pooled, load_reviews
 from whatworks.data import schema as S
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reviews"
-COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason"]
+COMPUTED = ["yi", "vi", "metric", "yi_note", "pool", "pool_reason", "baseline_smd", "baseline_imbalance",
+            "design_effect", "cluster_uncorrected"]
+ROB = ["rob_tool", "rob_overall"]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def effects():
 
 
 def test_effects_frame_has_every_schema_column_then_the_computed_ones(effects):
-    assert list(effects.columns) == [*S.column_names(S.EFFECT_COLUMNS), *COMPUTED]
+    assert list(effects.columns) == [*S.column_names(S.EFFECT_COLUMNS), *ROB, *COMPUTED]
     assert str(effects["n_treatment"].dtype) == "Int64"
     assert effects["yi"].dtype == np.float64 and effects["pool"].dtype == bool
     assert effects["borderline"].dtype == bool and not effects["borderline"].any()
@@ -87,8 +89,8 @@ def test_scaffold_then_fill_then_load(tmp_path):
     for key in ("title", "citation", "scope", "sign_convention", "coded_by"):
         text = text.replace(f'{key} = ""', f'{key} = "x"')
     (folder / "review.toml").write_text(text.replace('url = ""', 'url = "https://example.org"'), "utf-8")
-    assert validate(folder) == []
-    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-1] == "pool_reason"
+    assert validate(folder) == []  # the risk_of_bias.csv template (a header) included
+    assert load_reviews(folder).empty and list(load_reviews(folder).columns)[-len(COMPUTED):] == COMPUTED
     with pytest.raises(FileExistsError, match="already exists"):
         scaffold("smith2027", tmp_path)
     with pytest.raises(ValueError, match="invalid review id 'Smith 2027'"):

@@ -247,7 +247,7 @@ def test_all_problems_of_all_files_are_reported_at_once(tmp_path):
         "  demo_smd/effects.csv:2:n_control: must be >= 2, got 1",
         "  demo_smd/pooled.csv:3:p_value: p must be in (0, 1], got 2",
         "  demo_smd/review.toml:extra: unknown key; allowed keys: id, title, kind, citation, url, doi, scope, "
-        "metric, model, sign_convention, notes, coded_by, coded_on",
+        "metric, model, sign_convention, notes, coded_by, coded_on, prisma",
     ]
     assert len(info.value.problems) == 4 and isinstance(info.value, ValueError)
 

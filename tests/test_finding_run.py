@@ -85,17 +85,25 @@ def test_plots_return_axes(res):
     plt.close("all")
 
 
-def test_report_section(res):
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks.finding.report_section import section_finding
+def test_report_sections_of_the_finding(res):
+    """The finding's numbers reach the page through four sections, each table once."""
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_bottom_line, section_claims, section_finding, section_published
 
     ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(),
                         options=ReportOptions(), data_root="bundled")
-    out = section_finding(ctx)
-    names = dict(out.tables)
-    assert tuple(names["claims"].columns) == CLAIM_COLUMNS
-    assert {"finding_contrasts", "finding_vs_published"} <= {f.name for f in out.figures}
-    assert not out.rows  # per-strategy rows and figures come from the strategies section, not twice
-    assert res.headline.split(":")[0] in out.html
+    bottom = section_bottom_line(ctx)
+    claims = section_claims(ctx)
+    finding = section_finding(ctx)
+    published = section_published(ctx)
+    assert tuple(dict(claims.tables)["claims"].columns) == CLAIM_COLUMNS
+    assert {"finding_contrasts"} <= {f.name for f in finding.figures}
+    assert {"finding_vs_published", "published_contrasts"} <= {f.name for f in published.figures}
+    assert {"published_contrasts", "finding_comparison"} <= set(dict(published.tables))
+    assert not finding.rows  # per-strategy rows and figures come from the strategies section, not twice
+    assert "finding_strategies" in dict(finding.tables) and "Pooled g per strategy" not in finding.html
+    c = res.contrast.combined()
+    assert res.verdict == "inconclusive" and "inconclusive" in bottom.html.lower()
+    assert f"{abs(c['difference']):.2f}".replace("-", "\u2212") in bottom.html
     import matplotlib.pyplot as plt
     plt.close("all")

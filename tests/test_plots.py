@@ -215,7 +215,7 @@ def test_summary_plot_structure_and_order():
     assert len(_gid(ax, "summary-ci")) == 3
     assert len(_gid(ax, "summary-pi")) == 2  # no PI drawn when it is missing
     ys = {t.get_text(): t.get_position()[1] for t in ax.texts}
-    assert ys["Social cognition"] > ys["Social access"] > ys["Social support"]  # most negative on top
+    assert ys["Social cognition"] > ys["Opportunities for social contact"] > ys["Social support"]  # most negative on top
     assert "12 / 1,500" in ys
 
 

@@ -27,6 +27,7 @@ from whatworks.data import load_reviews  # noqa: E402
 from whatworks.report import RESULT_COLUMNS, main, run_report  # noqa: E402
 
 DATA = Path(__file__).parent / "fixtures" / "report_data"
+RUN_DATE = "1767225600"  # 2026-01-01 00:00 UTC
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -36,8 +37,13 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report1")
-    code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme"),
-                 "--jobs", "2"])
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", RUN_DATE)  # the page prints the run's date: fixed, so that runs compare equal
+    try:
+        code = main(["--data", str(DATA), "--out", str(out), "--quiet", "--readme-figures", str(out / "readme"),
+                     "--jobs", "2"])
+    finally:
+        mp.undo()
     return code, out
 
 
@@ -87,12 +93,13 @@ def test_html_is_self_contained_with_methods(first_run):
     assert not re.search(r'<(img|script|link)[^>]+(src|href)="https?:', page)  # nothing fetched from outside
     assert "{{figure:" not in page
     for words in ("restricted maximum-likelihood", "Knapp-Hartung", "prediction interval", "matplotlib",
-                  "Test for subgroup differences", "demo_review"):
+                  "Test for subgroup differences", "demo_review", "d_ppc2", "ICC = 0.05"):
         assert words in page
 
 
-def test_two_runs_are_byte_identical(first_run, tmp_path):
+def test_two_runs_are_byte_identical(first_run, tmp_path, monkeypatch):
     """Every file, figures included, is the same in a second run, rendered serially this time."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", RUN_DATE)
     _, out1 = first_run
     out2 = tmp_path / "again"
     assert main(["--data", str(DATA), "--out", str(out2), "--quiet", "--readme-figures",
@@ -104,18 +111,21 @@ def test_two_runs_are_byte_identical(first_run, tmp_path):
 
 def test_options_format_and_quiet(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "DL", "--test", "z"]) == 0
+    assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--method", "dl", "--test", "Z"]) == 0
     err = capsys.readouterr().err
-    assert "validating" in err and "wrote" in err  # one progress line per step
+    lines = err.strip().splitlines()
+    assert "checking the data" in err and "wrote" in err  # one progress line per step, in words
+    assert "the pooled effect of each strategy" in err and "section_" not in err and "section " not in err
+    assert lines[-1].endswith(str(out / "report.html"))  # the last line names the page
     assert not list(out.rglob("*.png"))
     res = pd.read_csv(out / "results.csv")
-    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}
+    assert set(res["method"]) == {"DL"} and set(res["test"]) == {"z"}  # case-insensitive names, canonical spelling
     assert main(["--data", str(DATA), "--out", str(out), "--format", "svg", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
 
 
 def test_review_selection(tmp_path):
-    from whatworks._report_sections import section_reviews, section_strategies
+    from whatworks.report.sections import section_reviews, section_strategies
 
     res = run_report(data=DATA, out=tmp_path, formats=["svg"], reviews=["living"],
                      sections=[section_strategies, section_reviews])
@@ -145,18 +155,39 @@ def test_usage_errors_exit_2(argv, tmp_path, capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_version(capsys):
+    from whatworks.report.sections import software_versions
+
+    with pytest.raises(SystemExit) as exc:  # argparse's version action exits 0 after printing
+        from whatworks.report import build_parser
+
+        build_parser().parse_args(["--version"])
+    assert exc.value.code == 0
+    assert main(["--version"]) == 0
+    assert software_versions()["whatworks"] in capsys.readouterr().out
+
+
+def test_run_date_from_source_date_epoch(monkeypatch):
+    from whatworks.report.run import run_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", RUN_DATE)
+    assert run_date() == "2026-01-01"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", run_date())
+
+
 def test_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--data", "--out", "--method", "--test", "--format", "--review", "--quiet", "--readme-figures",
-                   "--jobs"):
+                   "--jobs", "--version"):
         assert option in text
     proc = subprocess.run([sys.executable, "-m", "whatworks.report", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage:" in proc.stdout
 
 
 def test_a_section_can_be_added(tmp_path):
-    from whatworks._report_api import ReportContext, SectionOutput, figure_ref, result_row
+    from whatworks.report.api import ReportContext, SectionOutput, figure_ref, result_row
 
     def section_extra(ctx: ReportContext) -> SectionOutput:
         rows = ctx.effects[ctx.effects["pool"]]
@@ -174,8 +205,8 @@ def test_a_section_can_be_added(tmp_path):
 
 def test_overlap_section_counts_trials_across_folders():
     from whatworks import list_reviews, load_pooled, load_reviews
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks._report_sections import section_overlap
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_overlap
 
     effects = load_reviews()
     ctx = ReportContext(effects=effects, pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
@@ -193,8 +224,8 @@ def test_strategy_section_draws_one_forest_per_fitted_strategy():
     import matplotlib.pyplot as plt
 
     from whatworks import list_reviews, load_pooled, load_reviews
-    from whatworks._report_api import ReportContext, ReportOptions
-    from whatworks._report_sections import section_strategies
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_strategies
 
     ctx = ReportContext(effects=load_reviews(), pooled=load_pooled(), catalogue=list_reviews(), options=ReportOptions(),
                         data_root="bundled")
@@ -207,3 +238,24 @@ def test_strategy_section_draws_one_forest_per_fitted_strategy():
         texts = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
         assert f"k = {fitted[s].k}" in texts
     plt.close("all")
+
+
+def test_risk_of_bias_section_counts_and_draws(tmp_path):
+    """The section counts the primary trials' judgements and draws robvis figures per strategy."""
+    from whatworks.data import load_reviews, load_risk_of_bias
+    from whatworks.finding.select import primary_frame
+    from whatworks.report.api import ReportContext, ReportOptions
+    from whatworks.report.sections import section_risk_of_bias
+
+    effects = load_reviews()
+    rob = load_risk_of_bias()
+    ctx = ReportContext(effects, pd.DataFrame(), pd.DataFrame(), ReportOptions(), "bundled", risk_of_bias=rob)
+    out = section_risk_of_bias(ctx)
+    primary = primary_frame(effects)
+    expected = primary["rob_overall"].value_counts()
+    assert f"of {len(primary)} trials in the primary analysis were assessed with RoB 2" in out.html
+    assert f"high {expected.get('high', 0)}" in out.html
+    names = {f.name for f in out.figures}
+    assert {f"rob_{s}_traffic" for s in primary["strategy"].unique()} <= names
+    empty = ReportContext(effects, pd.DataFrame(), pd.DataFrame(), ReportOptions(), "bundled")
+    assert "No trial of the primary analysis has a risk-of-bias assessment" in section_risk_of_bias(empty).html

@@ -25,6 +25,7 @@ from .effects import (
     smd_to_log_or,
 )
 from .bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
+from .grade import Certainty, CertaintyTable, GradeInput, GradeRules, certainty_table, grade_certainty
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
 from ._validation import UnstableResultWarning
@@ -38,6 +39,9 @@ from .subgroups import SubgroupResult, by_subgroup
 __version__ = "0.1.0"
 __all__ = [
     "by_subgroup",
+    "Certainty",
+    "certainty_table",
+    "CertaintyTable",
     "cumulative",
     "DataValidationError",
     "EffectSize",
@@ -46,6 +50,9 @@ __all__ = [
     "FindingResult",
     "fisher_z",
     "fit_three_level",
+    "grade_certainty",
+    "GradeInput",
+    "GradeRules",
     "hedges_correction",
     "influence",
     "InfluenceResult",

@@ -169,3 +169,19 @@ def align_indexed(**named: object) -> dict[str, object]:
         raise ValueError(f"{n} and {first} are pandas Series whose indexes do not match ({detail}): take them from "
                          "the same DataFrame, or pass arrays to pair them by position")
     return out
+
+
+def check_effects(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate effect sizes and sampling variances; return them as float arrays.
+
+    The single array-validation gate of the package: NaN or infinite values, non-positive variances,
+    unequal lengths, empty or non-numeric input raise :class:`ValueError` naming the positions.
+    """
+    y = as_float_array("yi", yi)
+    s = as_float_array("vi", vi)
+    check_same_length(yi=y, vi=s)
+    if y.size == 0:
+        raise ValueError("no effects given: yi and vi are empty")
+    check_finite("yi", y)
+    check_positive("vi", s)
+    return y, s

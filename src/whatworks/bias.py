@@ -225,7 +225,10 @@ class TrimFillResult:
         )
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), f"Trim and fill: k0 = {self.k0} ({self.side} side)")
+        head = (f"Estimated {self.k0} missing studies on the {self.side} side (SE = {_fmt(self.se_k0)}); "
+                f"the fit with them:")
+        return frame_to_html(self.to_frame(), f"Trim and fill ({self.estimator}): k0 = {self.k0} ({self.side} side)",
+                             [head, *(line for line in self.fit.summary().splitlines() if line.strip())])
 
 
 def _k0_estimate(yc: np.ndarray, estimator: str) -> tuple[float, float]:

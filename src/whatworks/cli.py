@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Evidence synthesis for loneliness interventions: check, scaffold and list the coded "
                     "review data, and build the report.",
     )
+    parser.add_argument("--version", action="version", version=f"whatworks {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("validate", help="check review folders against the schema",
                        description="Check every review folder under PATH (or one review folder) and print each "
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("review_id", metavar="ID", help="review id: lowercase letters, digits and _, e.g. smith2027")
     p.add_argument("--root", metavar="DIR", default=os.path.join("data", "reviews"),
                    help="collection folder to create it in (default: data/reviews)")
+    p.add_argument("--xlsx", action="store_true",
+                   help="write an Excel coding workbook ID.xlsx instead (drop-down lists; read it back with "
+                        "whatworks import)")
+    p.add_argument("--out", metavar="FILE", help="with --xlsx: where to write the workbook (default: ./ID.xlsx)")
+    _coding_parsers(sub)
     p = sub.add_parser("list", help="print the catalogue of reviews",
                        description="Print one line per review: id, kind, metric, number of coded effects, of pooled "
                                    "effects (yi available, not excluded), of published pooled results, and title.")
@@ -40,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("report", help="build the report (options: whatworks report --help)", add_help=False,
                    description="Forwarded to whatworks.report.")
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("whatworks")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+        from whatworks import __version__
+
+        return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return {"validate": _validate, "new-review": _new_review, "list": _list}[args.command](args)
+        commands = {"validate": _validate, "new-review": _new_review, "list": _list, "agree": _agree,
+                    "merge": _merge, "resolve": _resolve, "import": _import}
+        return commands[args.command](args)
     except FileNotFoundError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except Exception as exc:  # noqa: BLE001 - errors are messages, never tracebacks
@@ -79,7 +98,8 @@ def _fail(message: str, code: int) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from whatworks.data.problems import summary_line
-    from whatworks.data.validate import discover, resolve_root, validate
+    from whatworks.data.roots import resolve_root
+    from whatworks.data.validate import discover, validate
 
     root = resolve_root(args.path)
     problems = validate(root)
@@ -98,13 +118,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _new_review(args: argparse.Namespace) -> int:
     from whatworks.data.template import scaffold
 
+    if args.xlsx:
+        return _new_workbook(args)
     try:
         folder = scaffold(args.review_id, args.root)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except FileExistsError as exc:
         return _fail(str(exc), EXIT_PROBLEMS)
-    print(f"created {folder}/ (review.toml, effects.csv, pooled.csv)")
+    print(f"created {folder}/ (review.toml, effects.csv, pooled.csv, risk_of_bias.csv)")
     print(f"next: fill {folder / 'review.toml'}, code rows, then run: whatworks validate {folder}")
     return EXIT_OK
 
@@ -142,3 +164,132 @@ def _report(argv: list[str]) -> int:
 
     result = report.main(argv)
     return int(result or 0)
+
+
+# --- double coding: agree, merge, resolve; Excel in ------------------------------------------------------
+
+def _coding_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("agree", help="compare two independent codings of one review",
+                       description="Match the rows of two coders' review folders (by effect_id; study_id + "
+                                   "effect_id in risk_of_bias.csv; analysis in pooled.csv), write every differing "
+                                   "cell to DIR/disagreements.csv and per-column agreement (percent, Cohen's "
+                                   "kappa, how far yi moves) to DIR/agreement.csv. Exit 0 when the codings agree, "
+                                   "1 when they differ, 2 on usage errors.")
+    p.add_argument("coder_a", metavar="CODER_A_DIR", help="the first coder's review folder")
+    p.add_argument("coder_b", metavar="CODER_B_DIR", help="the second coder's review folder")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for disagreements.csv and agreement.csv")
+    p = sub.add_parser("merge", help="write the consensus of two codings, disagreements marked",
+                       description="Write the consensus folder DIR (named after the review): cells on which the "
+                                   "coders agree are taken, every other cell holds CONFLICT{a=...|b=...} and gets "
+                                   "an open row in DIR/resolutions.csv. validate refuses the folder until each is "
+                                   "resolved (whatworks resolve). Exit 0 when nothing is marked, 1 when "
+                                   "disagreements wait for resolution, 2 on usage errors.")
+    p.add_argument("coder_a", metavar="A", help="the first coder's review folder")
+    p.add_argument("coder_b", metavar="B", help="the second coder's review folder")
+    p.add_argument("--out", metavar="DIR", required=True,
+                   help="the consensus folder to create, named after the review (e.g. data/reviews/smith2027)")
+    p = sub.add_parser("resolve", help="write the decisions of resolutions.csv into a merged folder",
+                       description="For every row of FOLDER/resolutions.csv with resolved_by filled, replace the "
+                                   "marked cell with resolved_value (empty in a key column: drop the row). Then run "
+                                   "whatworks validate. Exit 0 when no disagreement is left open, 1 otherwise.")
+    p.add_argument("folder", metavar="FOLDER", help="the merged review folder")
+    p = sub.add_parser("import", help="read an Excel coding workbook into a review folder",
+                       description="Read FILE.xlsx (sheet 'effects' laid out like effects.csv; optional sheets "
+                                   "'pooled', 'risk_of_bias' and 'review' with key/value rows) and write ROOT/ID, "
+                                   "validated: with errors nothing is written and each is printed as "
+                                   "file:sheet:row:column. Numbers are read as cell values.")
+    p.add_argument("workbook", metavar="FILE.xlsx", help="the coding workbook")
+    p.add_argument("--review", metavar="ID", required=True, help="review id (the folder name), e.g. smith2027")
+    p.add_argument("--root", metavar="DIR", default=os.path.join("data", "reviews"),
+                   help="collection folder to write it in (default: data/reviews)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the data files of an existing ROOT/ID (other files are kept)")
+
+
+def _agree(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from whatworks.data.agree import agree
+    from whatworks.data.codings import CodingError
+
+    try:
+        result = agree(args.coder_a, args.coder_b)
+    except CodingError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result.disagreements.to_csv(out / "disagreements.csv", index=False, lineterminator="\n")
+    result.to_frame().to_csv(out / "agreement.csv", index=False, lineterminator="\n", float_format="%.6g")
+    print(result.summary())
+    print(f"written: {out / 'disagreements.csv'} ({len(result.disagreements)} rows), {out / 'agreement.csv'}")
+    return EXIT_OK if result.identical else EXIT_PROBLEMS
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from whatworks.data.codings import CodingError
+    from whatworks.data.merge import merge
+
+    try:
+        result = merge(args.coder_a, args.coder_b, args.out)
+    except CodingError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except FileExistsError as exc:
+        return _fail(str(exc), EXIT_PROBLEMS)
+    if not result.n_conflicts:
+        print(f"merged into {result.folder}/: the codings agree on every cell; next: whatworks validate {result.folder}")
+        return EXIT_OK
+    print(f"merged into {result.folder}/ with {result.n_conflicts} disagreement(s) marked CONFLICT{{a=...|b=...}}")
+    print(f"next: decide each one in {result.folder / 'resolutions.csv'} (resolved_value, resolved_by, resolved_on, "
+          f"reason), then run: whatworks resolve {result.folder}")
+    return EXIT_PROBLEMS
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from whatworks.data.codings import CodingError
+    from whatworks.data.merge import resolve
+
+    try:
+        result = resolve(args.folder)
+    except CodingError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    for p in result.problems:
+        print(p)
+    print(f"{result.applied} decision(s) written into the data; {result.still_open} disagreement(s) still open")
+    if result.still_open == 0 and not result.problems:
+        print(f"next: whatworks validate {args.folder}")
+    return EXIT_OK if result.still_open == 0 and not result.problems else EXIT_PROBLEMS
+
+
+def _import(args: argparse.Namespace) -> int:
+    from whatworks.data.excel import WorkbookError, import_workbook
+
+    try:
+        result = import_workbook(args.workbook, args.review, args.root, replace=args.replace)
+    except WorkbookError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except FileExistsError as exc:
+        return _fail(str(exc), EXIT_PROBLEMS)
+    for p in result.problems:
+        print(p)
+    if result.folder is None:
+        print(f"nothing written: {sum(p.is_error for p in result.problems)} error(s) in {args.workbook}")
+        return EXIT_PROBLEMS
+    print(f"written {result.folder}/ ({', '.join(result.files)}); next: whatworks validate {result.folder}")
+    return EXIT_OK
+
+
+def _new_workbook(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from whatworks.data.excel_template import write_template
+
+    path = Path(args.out or f"{args.review_id}.xlsx")
+    try:
+        write_template(args.review_id, path)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except FileExistsError as exc:
+        return _fail(str(exc), EXIT_PROBLEMS)
+    print(f"created {path} (sheets effects, pooled, risk_of_bias, review; drop-down lists for the coded columns)")
+    print(f"next: code the rows, then run: whatworks import {path} --review {args.review_id}")
+    return EXIT_OK

@@ -23,7 +23,7 @@ import pandas as pd
 from . import _dist
 from .estimators import Batch
 from .model import fit_batch
-from .results import MetaResult, _freeze, frame_to_html
+from .results import MetaResult, _fmt, _freeze, frame_to_html
 
 if TYPE_CHECKING:  # pragma: no cover
     from .regression import RegressionResult
@@ -198,13 +198,16 @@ class InfluenceResult:
     def summary(self) -> str:
         flagged = [lab for lab, f in zip(self.labels, self.inf) if f]
         head = f"Influence diagnostics ({self.method}, test = {self.test!r}, k = {self.k}); influential: "
-        return head + (", ".join(flagged) if flagged else "none") + "\n\n" + self.to_frame().to_string(index=False)
+        table = self.to_frame().to_string(index=False, float_format=_fmt)
+        return head + (", ".join(flagged) if flagged else "none") + "\n\n" + table
 
     def __repr__(self) -> str:
         return f"InfluenceResult(k={self.k}, influential={int(self.inf.sum())})"
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), f"Influence diagnostics (k = {self.k})")
+        flagged = [lab for lab, f in zip(self.labels, self.inf) if f]
+        return frame_to_html(self.to_frame(), f"Influence diagnostics ({self.method}, test = {self.test!r}, k = {self.k})",
+                             [f"influential: {', '.join(flagged) if flagged else 'none'}"])
 
 
 def influence(fit: MetaResult) -> InfluenceResult:

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _dist
 from . import _validation as v
+from ._validation import check_effects
 from .estimators import METHODS, Batch, fit_tau2, heterogeneity, solve_q, wls_fit
 from .results import MetaResult, StudyLabels
 
@@ -22,22 +23,6 @@ if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in
     from .multilevel import MultilevelResult
 
 TESTS = ("z", "knha")
-
-
-def check_effects(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:
-    """Validate effect sizes and sampling variances; return them as float arrays.
-
-    The single array-validation gate of the package: NaN or infinite values, non-positive variances,
-    unequal lengths, empty or non-numeric input raise :class:`ValueError` naming the positions.
-    """
-    y = v.as_float_array("yi", yi)
-    s = v.as_float_array("vi", vi)
-    v.check_same_length(yi=y, vi=s)
-    if y.size == 0:
-        raise ValueError("no effects given: yi and vi are empty")
-    v.check_finite("yi", y)
-    v.check_positive("vi", s)
-    return y, s
 
 
 def fit_batch(

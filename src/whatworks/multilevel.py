@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import _dist
 from . import _validation as v
-from .model import check_effects
+from ._validation import check_effects
 from .results import MultilevelResult
 
 __all__ = ["fit_three_level", "MultilevelResult", "check_cluster"]

@@ -99,7 +99,9 @@ class OverlapResult:
                 f"n_inclusions={self.n_inclusions}, cca={_fmt(self.cca, 2)}%)")  # fmt: skip
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), "Overlap between reviews (corrected covered area)")
+        head = frame_to_html(self.to_frame(), "Overlap between reviews (corrected covered area)",
+                             [self.summary().splitlines()[0]])
+        return head + frame_to_html(self.pairwise, "Pairs of reviews")
 
 
 def review_overlap(frame: pd.DataFrame, *, review: str = "review", study: str = "study_id") -> OverlapResult:

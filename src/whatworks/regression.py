@@ -249,24 +249,25 @@ class RegressionResult:
         model = "Common-effect (EE)" if self.method == "EE" else f"Mixed-effects ({self.method})"
         return f"{model} meta-regression {self.formula} (k = {self.k}, p = {self.p}); test = {self.test!r}"
 
-    def summary(self) -> str:
-        """Plain-text summary in the spirit of metafor's ``print.rma``."""
+    def _model_lines(self) -> list[str]:
+        """The model-level lines of :meth:`summary` (residual tau², I², H², R², QE, QM), shared by the HTML."""
         if self.test == "knha":
             qm = f"F(df1 = {self.qm_df}, df2 = {self.qm_df2}) = {_fmt(self.qm)}"
         else:
             qm = f"QM(df = {self.qm_df}) = {_fmt(self.qm)}"
-        lines = [self._title(), ""]
+        lines = []
         if self.method != "EE":
             lines.append(
                 f"tau^2 (residual) = {_fmt(self.tau2)} (SE = {_fmt(self.se_tau2)}), "
                 f"I^2 = {_fmt(self.i2, 2)}%, H^2 = {_fmt(self.h2, 2)}, R^2 = {_fmt(self.r2, 2)}%"
             )
-        lines += [
-            f"QE(df = {self.qe_df}) = {_fmt(self.qe)}, p = {_pval(self.qe_pvalue)}",
-            f"Test of moderators: {qm}, p = {_pval(self.qm_pvalue)}",
-            "",
-            self.to_frame().to_string(index=False, float_format=_fmt),
-        ]
+        return [*lines, f"QE(df = {self.qe_df}) = {_fmt(self.qe)}, p = {_pval(self.qe_pvalue)}",
+                f"Test of moderators: {qm}, p = {_pval(self.qm_pvalue)}"]
+
+    def summary(self) -> str:
+        """Plain-text summary in the spirit of metafor's ``print.rma``."""
+        lines = [self._title(), "", *self._model_lines(), "",
+                 self.to_frame().to_string(index=False, float_format=_fmt)]
         lines += [f"Dropped row {lab}: {why}" for lab, why in self.dropped]
         return "\n".join(lines)
 
@@ -277,7 +278,8 @@ class RegressionResult:
         )
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), self._title())
+        dropped = [f"Dropped row {lab}: {why}" for lab, why in self.dropped]
+        return frame_to_html(self.to_frame(), self._title(), [*self._model_lines(), *dropped])
 
 
 @overload

@@ -54,10 +54,29 @@ def int_counts(values: object) -> pd.api.extensions.ExtensionArray:
     return pd.array([None if pd.isna(x) else int(x) for x in values], dtype="Int64")  # type: ignore[attr-defined]
 
 
-def frame_to_html(frame: pd.DataFrame, title: str) -> str:
-    """Escaped HTML table with a caption, for ``_repr_html_``."""
-    body = frame.to_html(escape=True, float_format=lambda x: _fmt(x), na_rep="NA")
-    return f"<div><strong>{html.escape(title)}</strong>{body}</div>"
+#: Columns holding counts: shown as integers in HTML even when stored as floats (a whole number, or missing).
+COUNT_COLUMNS = frozenset({"k", "n", "q_df", "qm_df", "qe_df", "k0", "n_clusters", "n_reviews", "n_studies",
+                           "n_inclusions", "k_reference", "k_comparison", "n_reference", "n_comparison", "n_shared",
+                           "downgrades"})
+
+
+def _counts_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if col in COUNT_COLUMNS and pd.api.types.is_float_dtype(out[col]):
+            vals = out[col].to_numpy(dtype=float)
+            finite = vals[np.isfinite(vals)]
+            if np.all(finite == np.round(finite)):
+                out[col] = int_counts(vals)
+    return out
+
+
+def frame_to_html(frame: pd.DataFrame, title: str, lines: Sequence[str] = ()) -> str:
+    """Escaped HTML for ``_repr_html_``: a bold title, the summary's lines that are not in the table
+    (``lines``: model statistics, notes), then the table (counts as integers, floats as in ``summary()``)."""
+    body = _counts_as_integers(frame).to_html(escape=True, float_format=lambda x: _fmt(x), na_rep="NA")
+    notes = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line.strip())
+    return f"<div><strong>{html.escape(title)}</strong>{notes}{body}</div>"
 
 
 class StudyLabels(Sequence[str]):
@@ -221,7 +240,7 @@ class MetaResult:
 
     def _repr_html_(self) -> str:
         title = f"{'Common-effect' if self.method == 'EE' else 'Random-effects'} meta-analysis (k = {self.k})"
-        return frame_to_html(self.to_frame(), title)
+        return frame_to_html(self.to_frame(), title, [f"Note: {n}" for n in self.notes])
 
 
 #: Model-level columns of :meth:`MultilevelResult.to_frame` (after the per-coefficient ones).
@@ -355,4 +374,4 @@ class MultilevelResult:
 
     def _repr_html_(self) -> str:
         title = f"Three-level meta-analysis (k = {self.k}, {self.n_clusters} clusters)"
-        return frame_to_html(self.to_frame(), title)
+        return frame_to_html(self.to_frame(), title, [f"Note: {n}" for n in self.notes])

@@ -102,7 +102,7 @@ class RobustResult:
         return f"RobustResult(kind={self.kind!r}, n_clusters={self.n_clusters}, {parts})"
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), self._title())
+        return frame_to_html(self.to_frame(), self._title(), [f"Note: {n}" for n in self.notes])
 
 
 # --------------------------------------------------------------------------------------------------

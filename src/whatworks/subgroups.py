@@ -148,7 +148,9 @@ class SubgroupResult:
         )
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), f"Subgroups by {self.by} ({self.tau2_mode} tau2). {self._test_line()}")
+        lines = [f"Definition: {self.definition}", self._test_line()]
+        lines += [f"Skipped {s.kind} {s.key!r}: {s.reason}" for s in self.skipped]
+        return frame_to_html(self.to_frame(), f"Subgroups by {self.by} ({self.tau2_mode} tau2)", lines)
 
 
 def _row(name: Any, r: MetaResult, note: str) -> dict:

@@ -35,11 +35,22 @@ ci <- conf_int(fit, vcov = "CR2", cluster = dat$study_id, test = "Satterthwaite"
 cr2 <- list(coef = unname(ct$beta), se = unname(ct$SE), df = unname(ct$df_Satt), pvalue = unname(ct$p_Satt),
             ci_low = unname(ci$CI_L), ci_high = unname(ci$CI_U))
 
+# Egger's test of the contrast model (GRADE's publication-bias domain): regtest() of the binary model adds
+# sqrt(vi) as a moderator; the test is on its coefficient.
+regtests <- list()
+for (test in c("knha", "z")) {
+  binary_fit <- rma(yi, vi, mods = ~ I(strategy != "social_cognition"), data = dat, method = "REML", test = test,
+                    control = ctrl)
+  rt <- regtest(binary_fit)
+  regtests[[length(regtests) + 1]] <- list(method = "REML", test = test, stat = unname(rt$zval),
+                                           pvalue = unname(rt$pval), df = if (is.null(rt$ddf)) NA else rt$ddf)
+}
+
 meta <- list(generated = format(Sys.time(), "%Y-%m-%d"), R = R.version.string,
              metafor = as.character(packageVersion("metafor")),
              clubSandwich = as.character(packageVersion("clubSandwich")),
              call_factor = 'rma(yi, vi, mods = ~ relevel(factor(strategy), "social_cognition"), method, test)',
              call_binary = 'rma(yi, vi, mods = ~ I(strategy != "social_cognition"), method, test)',
              call_cr2 = 'coef_test(rma(..., binary, method = "REML"), vcov = "CR2", cluster = study_id)')
-write_json(list(meta = meta, cases = cases, cr2 = cr2), "tests/reference/finding.json", digits = NA,
+write_json(list(meta = meta, cases = cases, cr2 = cr2, regtest = regtests), "tests/reference/finding.json", digits = NA,
            auto_unbox = TRUE, pretty = TRUE, na = "null")

@@ -35,6 +35,7 @@ class RawTable:
     header: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     columns: dict[str, Sequence[str]] = field(default_factory=dict)
+    markers: bool = False  # some line holds a double-coding marker CONFLICT{...} (data/conflicts.py)
 
     @property
     def rows(self) -> list[tuple[int, dict[str, str]]]:
@@ -106,10 +107,13 @@ class _NulByte(Exception):
     pass
 
 
-def _lines(fh):  # noqa: ANN001, ANN202
+def _lines(fh, table: RawTable):  # noqa: ANN001, ANN202
+    """The lines of ``fh``, refusing NUL bytes and noting double-coding markers on the way."""
     for line in fh:
         if "\x00" in line:
             raise _NulByte
+        if "CONFLICT{" in line:
+            table.markers = True
         yield line
 
 
@@ -130,7 +134,7 @@ def read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None
     records: list[list[str]] = []
     try:
         with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(_lines(fh), strict=True)
+            reader = csv.reader(_lines(fh, table), strict=True)
             header = next(reader, None)
             while header is not None and not any(cell.strip() for cell in header):
                 header = next(reader, None)  # leading blank lines

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,35 +12,18 @@ import pandas as pd
 
 from . import schema as S
 from .problems import DataValidationError, Problem, format_problems
+from .risk_of_bias import attach_risk_of_bias
+from .recompute import SETTINGS_ATTR, assign_computed, computed_columns, recompute_effects
+from .roots import resolve_root
+from .settings import DEFAULT_SETTINGS, EffectSettings
 from .table import columns_of
-from .validate import FolderData, check_collection, discover, resolve_root
+from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
 
 
 class DataQualityWarning(UserWarning):
     """Issued when loaded data carry warnings (e.g. an extreme effect); they do not block loading."""
-
-
-def bundled_root() -> Path:
-    """The bundled collection: ``whatworks/_bundled/reviews`` in a wheel, else the checkout's ``data/reviews``.
-
-    Examples
-    --------
-    >>> bundled_root().name
-    'reviews'
-    """
-    try:
-        packaged = resources.files("whatworks") / "_bundled" / "reviews"
-        if packaged.is_dir():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, OSError):  # pragma: no cover - defensive
-        pass
-    checkout = Path(__file__).resolve().parents[3] / "data" / "reviews"
-    if checkout.is_dir():
-        return checkout
-    raise FileNotFoundError("bundled review data not found: neither whatworks/_bundled/reviews in the "
-                            f"installed package nor {checkout} exists; pass root= explicitly")
 
 
 def _wanted(names: Iterable[str], reviews: Iterable[str] | None) -> set[str] | None:
@@ -57,7 +39,8 @@ def _wanted(names: Iterable[str], reviews: Iterable[str] | None) -> set[str] | N
     return set(wanted)
 
 
-def _load(root: str | Path | None, reviews: Iterable[str] | None, *, warn: bool = True) -> tuple[list[FolderData], list[Problem]]:
+def _load(root: str | Path | None, reviews: Iterable[str] | None, *,
+          warn: bool = True) -> tuple[list[FolderData], list[Problem]]:
     folders = discover(root, require=True)
     wanted = _wanted((f.name for f in folders), reviews)
     if wanted is not None:
@@ -82,7 +65,8 @@ class Collection:
     problems: tuple[Problem, ...]
 
 
-def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> Collection:
+def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
+                    settings: EffectSettings | None = None) -> Collection:
     """Validate a whole collection once and load its effects, published results and catalogue.
 
     One pass instead of one per loader (the report used to validate the collection four times).
@@ -95,6 +79,8 @@ def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | 
         As in :func:`load_reviews`.
     reviews : iterable of str, optional
         Review ids to return (default: all); unknown ids raise ``ValueError`` naming the available ones.
+    settings : EffectSettings, optional
+        As in :func:`load_reviews`.
 
     Returns
     -------
@@ -114,17 +100,27 @@ def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | 
     >>> list(col.catalogue["review"]), set(col.effects["review"])
     (['living'], {'living'})
     """
+    _check_settings(settings)
     data, problems = _load(root, None, warn=False)
     wanted = _wanted((d.review_id for d in data), reviews)
     if wanted is not None:
         data = [d for d in data if d.review_id in wanted]
-    return Collection(root=resolve_root(root), effects=_effects(data), pooled=_pooled(data),
+    return Collection(root=resolve_root(root), effects=_effects(data, settings), pooled=_pooled(data),
                       catalogue=_catalogue(data), problems=tuple(problems))
 
 
-def _effects(data: list[FolderData]) -> pd.DataFrame:
+def _check_settings(settings: object) -> None:
+    if settings is not None and not isinstance(settings, EffectSettings):
+        raise ValueError(f"settings must be an EffectSettings, got {type(settings).__name__}")
+
+
+def _effects(data: list[FolderData], settings: EffectSettings | None) -> pd.DataFrame:
     frames = [_effects_frame(d) for d in data if d.effects is not None]
-    return pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
+    out = pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
+    if settings is not None and settings != DEFAULT_SETTINGS:
+        return recompute_effects(out, settings)
+    out.attrs[SETTINGS_ATTR] = DEFAULT_SETTINGS
+    return out
 
 
 def _pooled(data: list[FolderData]) -> pd.DataFrame:
@@ -132,7 +128,8 @@ def _pooled(data: list[FolderData]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else _pooled_frame(FolderData(""))
 
 
-def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
+                 settings: EffectSettings | None = None) -> pd.DataFrame:
     """All coded effects of a collection of reviews as one tidy, validated DataFrame.
 
     Parameters
@@ -142,6 +139,10 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         reads the bundled data.
     reviews : iterable of str, optional
         Review ids to load (default: all).
+    settings : EffectSettings, optional
+        Analysis settings of the effect sizes (assumed pre-post correlation, ICC; see
+        :class:`whatworks.data.EffectSettings`); default: the primary settings. Recorded in
+        ``attrs["effect_settings"]`` and in every ``yi_note`` that uses them.
 
     Returns
     -------
@@ -149,8 +150,15 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
         One row per coded effect, sorted by review then file order, with every schema column of
         ``effects.csv`` (``None``/``<NA>`` = missing) and the computed columns ``yi``, ``vi`` (on
         ``metric``, the review's declared metric; negative = treatment arm less lonely), ``metric``,
-        ``yi_note`` (how ``yi`` was computed), ``pool`` (``yi`` available and the row not excluded) and
-        ``pool_reason`` (why not; empty when pooled).
+        ``yi_note`` (how ``yi`` was computed, with the settings it used), ``pool`` (``yi`` available,
+        the row not excluded, and the trial's one effect in its folder: :mod:`whatworks.data.trials`),
+        ``pool_reason`` (why not; empty when pooled), ``baseline_smd`` and ``baseline_imbalance``
+        (Hedges' g of the baseline means; ``|g| > 0.3``), ``design_effect`` (cluster trials corrected)
+        and ``cluster_uncorrected`` (cluster trials that could not be).
+        Before them, the row's risk of bias from the folder's ``risk_of_bias.csv``: ``rob_tool``
+        (``rob2``, ``robins_i``; missing when not assessed) and ``rob_overall`` (the overall judgement,
+        ``"not_assessed"`` when no assessment applies). The domain judgements are in
+        :func:`load_risk_of_bias` (join them with :func:`attach_risk_of_bias`).
 
     Raises
     ------
@@ -168,10 +176,46 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     --------
     >>> from whatworks.data import load_reviews
     >>> df = load_reviews()
-    >>> {"review", "study_id", "yi", "vi", "pool"} <= set(df.columns)
+    >>> {"review", "study_id", "yi", "vi", "pool", "rob_overall"} <= set(df.columns)
     True
     """
-    return _effects(_load(root, reviews)[0])
+    _check_settings(settings)
+    return _effects(_load(root, reviews)[0], settings)
+
+
+def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
+    """The risk-of-bias assessments (``risk_of_bias.csv``) of every review folder that has one.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to load (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per assessment with every column of ``risk_of_bias.csv`` (schema order), sorted by
+        review then file order; empty (with the columns) when no folder has the file.
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_risk_of_bias
+    >>> rob = load_risk_of_bias(reviews=["living"])
+    >>> set(rob["tool"]) <= {"rob2", "robins_i"}
+    True
+    """
+    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in _load(root, reviews)[0]
+              if d.risk_of_bias is not None]
+    if not frames:
+        return _typed_frame([], S.RISK_OF_BIAS_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
 
 
 def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -220,7 +264,8 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``review`` (id), ``title``, ``kind``, ``citation``, ``metric``, ``n_effects``,
-        ``n_pooled_effects`` (rows with ``pool`` true), ``n_published`` (rows of ``pooled.csv``), ``url``.
+        ``n_pooled_effects`` (rows with ``pool`` true), ``n_published`` (rows of ``pooled.csv``), ``url``,
+        ``doi`` and ``scope`` (the review's population and included studies, as ``review.toml`` states them).
 
     Examples
     --------
@@ -246,9 +291,11 @@ def _catalogue(data: list[FolderData]) -> pd.DataFrame:
             "n_pooled_effects": 0 if effects is None else int(effects["pool"].sum()),
             "n_published": 0 if d.pooled is None else len(d.pooled),
             "url": d.meta.get("url"),
+            "doi": d.meta.get("doi"),
+            "scope": d.meta.get("scope"),
         })
     columns = ["review", "title", "kind", "citation", "metric", "n_effects", "n_pooled_effects",
-               "n_published", "url"]
+               "n_published", "url", "doi", "scope"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -269,21 +316,14 @@ def _typed_frame(rows: Sequence[tuple[int, Mapping[str, object]]], columns: tupl
 
 
 def _effects_frame(d: FolderData) -> pd.DataFrame:
-    rows = d.effects or []
+    rows: Sequence[tuple[int, Mapping[str, object]]] = d.effects or []
     df = _typed_frame(rows, S.EFFECT_COLUMNS)
-    comp = d.computed
-    df["yi"] = np.array([np.nan if c.yi is None else c.yi for c in comp], dtype=float)
-    df["vi"] = np.array([np.nan if c.vi is None else c.vi for c in comp], dtype=float)
-    df["metric"] = pd.array([d.meta.get("metric") for _ in comp], dtype="string")
-    df["yi_note"] = pd.array([c.note or c.reason for c in comp], dtype="string")
-    _, cols = columns_of(rows, ("exclude", "exclude_reason"))
-    reasons = [
-        c.reason if c.yi is None else (f"excluded: {reason}" if exclude else "")
-        for c, exclude, reason in zip(comp, cols["exclude"], cols["exclude_reason"])
-    ]
-    df["pool"] = np.array([r == "" for r in reasons], dtype=bool)
-    df["pool_reason"] = pd.array(reasons, dtype="string")
-    return df
+    rob = _typed_frame(d.risk_of_bias or [], S.RISK_OF_BIAS_COLUMNS)
+    attached = attach_risk_of_bias(df, rob)
+    for name in S.ROB_EFFECT_COLUMNS:
+        df[name] = attached[name]
+    metric = [d.meta.get("metric") for _ in rows]
+    return assign_computed(df, computed_columns([row for _, row in rows], d.computed, metric))
 
 
 def _pooled_frame(d: FolderData) -> pd.DataFrame:

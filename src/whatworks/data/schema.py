@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .. import rob as _rob
+
 ColumnType = Literal["str", "int", "float", "bool", "vocab", "url"]
 
 # --- vocabularies -------------------------------------------------------------------------------
@@ -25,6 +27,16 @@ STRATEGIES = (
     "multicomponent",
     "other",
 )
+#: The strategies in words, for people (report, README, CLI): Masi et al. 2011's four, then the others.
+STRATEGY_LABELS = {
+    "social_cognition": "Addressing maladaptive social cognition",
+    "social_support": "Enhancing social support",
+    "social_access": "Opportunities for social contact",
+    "social_skills": "Improving social skills",
+    "mindfulness_acceptance": "Mindfulness and acceptance",
+    "multicomponent": "Multicomponent programmes",
+    "other": "Other interventions",
+}
 DESIGNS = ("rct", "non_randomised", "single_group")
 AGE_BANDS = ("children", "adolescents", "young_adults", "adults", "older_adults", "mixed", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
@@ -44,18 +56,19 @@ POOLED_MODELS = ("random", "fixed", "unknown")
 RELIABILITIES = ("primary", "secondary", "ai_summary", "repository_output")
 N_BASES = ("analysed", "randomised", "unknown")
 RANDOMISATION_UNITS = ("individual", "cluster", "unknown")
-#: Risk-of-bias tools and their judgements (RoB 2: Sterne et al. 2019; ROBINS-I: Sterne et al. 2016).
-ROB_TOOLS = ("rob2", "robins_i")
-ROB2_JUDGEMENTS = ("low", "some_concerns", "high", "no_information")
-ROBINS_I_JUDGEMENTS = ("low", "moderate", "serious", "critical", "no_information")
-#: The five RoB 2 domains: column prefix -> name as in Sterne et al. 2019.
-ROB2_DOMAINS = {
-    "d1": "bias arising from the randomisation process",
-    "d2": "bias due to deviations from intended interventions",
-    "d3": "bias due to missing outcome data",
-    "d4": "bias in measurement of the outcome",
-    "d5": "bias in selection of the reported result",
-}
+#: Role of a row's timepoint: the first assessment after the intervention ended, or a later one.
+TIMEPOINT_ROLES = ("post", "follow_up")
+#: Risk-of-bias tools, judgements and RoB 2 domains (RoB 2: Sterne et al. 2019; ROBINS-I: Sterne et al.
+#: 2016), defined in :mod:`whatworks.rob` with the overall algorithm that uses them.
+ROB_TOOLS = _rob.ROB_TOOLS
+ROB2_JUDGEMENTS = _rob.ROB2_JUDGEMENTS
+ROBINS_I_JUDGEMENTS = _rob.ROBINS_I_JUDGEMENTS
+ROB2_DOMAINS = _rob.ROB2_DOMAINS
+#: ``rob_overall`` of an effect row without an assessment in ``risk_of_bias.csv``.
+ROB_NOT_ASSESSED = "not_assessed"
+#: What the judgements of an assessment rest on: the trial's full report, only the trial's own abstract,
+#: registry entry or protocol (no full methods), or only another review's extraction.
+ROB_SOURCE_BASES = ("full_report", "abstract", "second_hand")
 
 #: Pattern of review ids (folder names) and of ``study_id`` values.
 REVIEW_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -114,6 +127,9 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     # outcome and sample
     _c("scale", "str", "loneliness scale as named by the source"),
     _c("timepoint", "str", "e.g. post (8 weeks)"),
+    _c("timepoint_role", "vocab", "post (first assessment after the intervention ended) or follow_up (a later one)",
+       vocab=TIMEPOINT_ROLES),
+    _c("primary_effect", "bool", "true marks the coder's choice among several poolable rows of one trial"),
     _c("n_treatment", "int", "analysed n, treatment arm", req=True, minimum=2),
     _c("n_control", "int", "analysed n, control arm", req=True, minimum=2),
     _c("n_total", "int", "total n when only the total is reported", minimum=2),
@@ -212,6 +228,8 @@ def _rob_columns() -> tuple[Column, ...]:
            nonempty=True),
         _c("source_url", "url", "URL of the report the judgements were read from", req=True, nonempty=True),
         _c("locator", "str", "where in it: abstract, Methods, Table 2 ...", req=True, nonempty=True),
+        _c("source_basis", "vocab", "what the judgements rest on: full_report, abstract (the trial's own abstract, "
+           "registry or protocol only) or second_hand (another review's extraction only)", vocab=ROB_SOURCE_BASES),
         _c("assessed_by", "str", "who assessed", req=True, nonempty=True),
         _c("assessed_on", "str", "ISO date, e.g. 2026-12-01", req=True, nonempty=True),
         _c("notes", "str", "free text"),
@@ -223,7 +241,11 @@ def _rob_columns() -> tuple[Column, ...]:
 RISK_OF_BIAS_COLUMNS: tuple[Column, ...] = _rob_columns()
 
 #: Columns the loader computes; a file that types them is rejected.
-COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason")
+COMPUTED_EFFECT_COLUMNS = ("yi", "vi", "metric", "yi_note", "pool", "pool_reason", "baseline_smd",
+                           "baseline_imbalance", "design_effect", "cluster_uncorrected")
+#: Columns the loader adds from the folder's ``risk_of_bias.csv`` (:func:`whatworks.data.attach_risk_of_bias`);
+#: a file that types them is rejected. They sit before the computed columns and are not recomputed.
+ROB_EFFECT_COLUMNS = ("rob_tool", "rob_overall")
 COMPUTED_POOLED_COLUMNS = ("estimate_norm", "ci_low_norm", "ci_high_norm")
 
 
@@ -253,6 +275,7 @@ REVIEW_KEYS: tuple[Key, ...] = (
     Key("notes", "anything a reader must know"),
     Key("coded_by", "who coded it", required=True),
     Key("coded_on", "ISO date, e.g. 2026-11-27", required=True),
+    Key("prisma", "PRISMA 2020 flow of study selection: a [prisma] table of counts (data/prisma.py)"),
 )
 
 #: Files a review folder may hold.

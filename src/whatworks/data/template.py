@@ -8,6 +8,24 @@ from pathlib import Path
 from . import schema as S
 
 _PREFILLED = {"kind": "review", "metric": "SMD"}
+_PRISMA_TEMPLATE = """
+# PRISMA 2020 flow of study selection (optional): the counts as the review's flow diagram or your search log
+# gives them. A whole number >= 0 or "not recorded"; never an estimate. `whatworks validate` checks the
+# arithmetic (identified - duplicates = screened, screened - excluded = sought, sought - not retrieved =
+# assessed, assessed - excluded = reports included). Remove the leading '# ' to use it.
+# [prisma]
+# duplicates_removed = 0
+# records_screened = 0
+# records_excluded = 0
+# reports_sought = 0
+# reports_not_retrieved = 0
+# reports_assessed = 0
+# studies_included = 0
+# reports_included = 0
+# [prisma.identified]            # records identified, per source
+# MEDLINE = 0
+# [prisma.reports_excluded]      # reports excluded, per reason
+# "no loneliness outcome" = 0"""
 
 
 def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> str:
@@ -24,6 +42,8 @@ def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> st
         "# Fill every required key; delete optional keys you do not use. Strings in double quotes.",
     ]
     for key in S.REVIEW_KEYS:
+        if key.name == "prisma":
+            continue  # a table: written last, commented out
         need = "required" if key.required else "optional"
         if key.name == "metric":
             need = "required with effects.csv"
@@ -31,11 +51,14 @@ def review_toml_template(review_id: str, *, today: _dt.date | None = None) -> st
         lines.append(f"# {key.name} ({need}): {key.description}{vocab}")
         value = {"id": review_id, "coded_on": today.isoformat()}.get(key.name, _PREFILLED.get(key.name, ""))
         lines.append(f'{key.name} = "{value}"')
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _PRISMA_TEMPLATE.splitlines()) + "\n"
 
 
 def scaffold(review_id: str, root: str | Path) -> Path:
-    """Create ``root/review_id`` with a ``review.toml`` template and headers of both CSV files.
+    """Create ``root/review_id`` with a ``review.toml`` template and the headers of the CSV files.
+
+    The CSV files are effects.csv, pooled.csv and risk_of_bias.csv (RoB 2 judgements, one row per
+    assessed trial or result); delete those you do not fill.
 
     Parameters
     ----------
@@ -63,7 +86,7 @@ def scaffold(review_id: str, root: str | Path) -> Path:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     sorted(p.name for p in scaffold("smith2027", tmp).iterdir())
-    ['effects.csv', 'pooled.csv', 'review.toml']
+    ['effects.csv', 'pooled.csv', 'review.toml', 'risk_of_bias.csv']
     """
     if not S.REVIEW_ID_PATTERN.match(review_id):
         raise ValueError(f"invalid review id {review_id!r}: use lowercase letters, digits and _, starting "
@@ -78,4 +101,6 @@ def scaffold(review_id: str, root: str | Path) -> Path:
     (folder / S.REVIEW_FILE).write_text(review_toml_template(review_id), encoding="utf-8")
     (folder / S.EFFECTS_FILE).write_text(",".join(S.column_names(S.EFFECT_COLUMNS)) + "\n", encoding="utf-8")
     (folder / S.POOLED_FILE).write_text(",".join(S.column_names(S.POOLED_COLUMNS)) + "\n", encoding="utf-8")
+    (folder / S.RISK_OF_BIAS_FILE).write_text(",".join(S.column_names(S.RISK_OF_BIAS_COLUMNS)) + "\n",
+                                              encoding="utf-8")
     return folder

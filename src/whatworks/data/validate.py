@@ -17,12 +17,19 @@ from pathlib import Path
 
 from . import schema as S
 from ._csvfile import RawTable, read_csv, read_text
-from .table import Table, columns_of, type_table, vocab_message
 from .compute import Computed, compute_effects
 from .consistency import RESOLUTION_COLUMNS, check_consistency
+from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
+from .design import design_problems
+from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
+from .risk_of_bias import check_rob_rows
+from .roots import resolve_root
+from .table import Table, columns_of, parse_cell, short, type_table, vocab_message
 
 Row = Mapping[str, object]  # a typed row: row["column"] (see whatworks.data.table)
+_parse, _vocab_message, _short = parse_cell, vocab_message, short  # their former names (data.codings uses _parse)
+_KNOWN_FILES = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, S.RISK_OF_BIAS_FILE)
 _IGNORED_FILES = re.compile(r"^(\..*|README.*|.*\.md|__pycache__)$", re.IGNORECASE)
 
 
@@ -34,6 +41,7 @@ class FolderData:
     meta: dict[str, object] = field(default_factory=dict)
     effects: Table | None = None  # typed rows by column; iterates as (data row, row) pairs
     pooled: Table | None = None
+    risk_of_bias: Table | None = None
     computed: list[Computed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -69,18 +77,6 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     except DataValidationError as exc:
         return exc.problems
     return check_collection(folders)[1]
-
-
-def resolve_root(path: str | Path | None) -> Path:
-    """The collection folder to read: ``path``, or the bundled data when ``None``."""
-    if path is None:
-        from .load import bundled_root
-
-        return bundled_root()
-    root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"not a folder: {root}")
-    return root
 
 
 def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:
@@ -139,6 +135,7 @@ def check_folder(folder: Path) -> FolderData:
     out = data.problems
     label = f"{rid}/{{}}"
     effects_path, pooled_path = folder / S.EFFECTS_FILE, folder / S.POOLED_FILE
+    rob_path = folder / S.RISK_OF_BIAS_FILE
     if not (folder / S.REVIEW_FILE).is_file():
         out.append(Problem(label.format(S.REVIEW_FILE), None, None,
                            "review.toml is missing: every review folder needs one (whatworks new-review ID)"))
@@ -148,13 +145,14 @@ def check_folder(folder: Path) -> FolderData:
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
-        if p.name not in (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE) and not _IGNORED_FILES.match(p.name):
+        if p.name not in (*_KNOWN_FILES, RESOLUTIONS_FILE) and not _IGNORED_FILES.match(p.name):
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
-                               "review.toml, effects.csv and pooled.csv", "warning"))
+                               f"{', '.join(_KNOWN_FILES)}", "warning"))
     if effects_path.exists():
         raw = read_csv(effects_path, label.format(S.EFFECTS_FILE), out)
         if raw is not None:
-            data.effects = _check_table(raw, S.EFFECT_COLUMNS, S.COMPUTED_EFFECT_COLUMNS, rid, out)
+            data.effects = _check_table(raw, S.EFFECT_COLUMNS, (*S.COMPUTED_EFFECT_COLUMNS, *S.ROB_EFFECT_COLUMNS),
+                                        rid, out)
             _check_effect_rows(raw.label, data.effects, out)
             check_consistency(raw.label, data.effects, out)
             metric = data.meta.get("metric")
@@ -165,6 +163,13 @@ def check_folder(folder: Path) -> FolderData:
         if raw is not None:
             data.pooled = _check_table(raw, S.POOLED_COLUMNS, S.COMPUTED_POOLED_COLUMNS, rid, out)
             _check_pooled_rows(raw.label, data.pooled, out)
+    if rob_path.exists():
+        raw = read_csv(rob_path, label.format(S.RISK_OF_BIAS_FILE), out)
+        if raw is not None:
+            data.risk_of_bias = _check_table(raw, S.RISK_OF_BIAS_COLUMNS, (), rid, out)
+            check_rob_rows(raw.label, data.risk_of_bias, data.effects, out)
+    if (folder / RESOLUTIONS_FILE).exists():  # the record of a double coding's decisions (data/conflicts.py)
+        out += check_resolutions(folder)
     return data
 
 
@@ -183,8 +188,15 @@ def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[P
     for name in meta:
         if name not in keys:
             out.append(Problem(label, None, name, f"unknown key; allowed keys: {', '.join(keys)}"))
+    if "prisma" in meta:
+        out += check_prisma(meta["prisma"], label)
     for key in S.REVIEW_KEYS:
         value = meta.get(key.name)
+        if key.name == "prisma":
+            continue
+        if conflict_message(value):
+            out.append(Problem(label, None, key.name, str(conflict_message(value))))
+            continue
         needed = key.required or (key.name == "metric" and has_effects)
         if value is None or value == "":
             if needed:
@@ -196,7 +208,7 @@ def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[P
         if not isinstance(value, str):
             out.append(Problem(label, None, key.name, f"must be a string, got {type(value).__name__}"))
         elif key.vocab and value not in key.vocab:
-            out.append(Problem(label, None, key.name, vocab_message(value, key.vocab)))
+            out.append(Problem(label, None, key.name, _vocab_message(value, key.vocab)))
         elif key.name == "id" and value != rid:
             out.append(Problem(label, None, "id", f"is {value!r} but the folder is named {rid!r}"))
         elif key.name == "coded_on" and not _is_iso_date(value):
@@ -229,7 +241,12 @@ def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[s
     for col in columns:
         if col.required and col.name not in raw.header:
             out.append(Problem(raw.label, None, col.name, "missing required column"))
+    markers = _take_markers(raw, known) if raw.markers else []
     table = type_table(raw, columns, out, RESOLUTION_COLUMNS)
+    if markers:  # an unresolved double-coding marker is its own problem, not "empty but required"
+        at = {(r, name) for r, name, _ in markers}
+        out[:] = [p for p in out if p.file != raw.label or (p.row, p.column) not in at]
+        out.extend(Problem(raw.label, r, name, message) for r, name, message in markers)
     if "review" in known:
         for r, review in zip(table.numbers, table.columns["review"]):
             if review is not None and review != rid:
@@ -237,10 +254,28 @@ def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[s
     return table
 
 
+def _take_markers(raw: RawTable, known: Mapping[str, S.Column]) -> list[tuple[int, str, str]]:
+    """Blank the cells of ``raw`` that hold a double-coding marker (``CONFLICT{...}``) and return
+    (row, column, message) for each (data/conflicts.py)."""
+    found = []
+    for name, cells in raw.columns.items():
+        if name not in known:
+            continue
+        hits = [i for i, c in enumerate(cells) if "CONFLICT{" in c and c.strip().startswith("CONFLICT{")]
+        if hits:
+            cells = list(cells)
+            for i in hits:
+                found.append((raw.numbers[i], name, conflict_message(cells[i].strip()) or ""))
+                cells[i] = ""
+            raw.columns[name] = cells
+    return found
+
+
 # --- rows --------------------------------------------------------------------------------------------
 
 _EFFECT_CHECKED = ("effect_id", "study_id", "sign_convention", "stat_type", "favours", "exclude", "exclude_reason",
-                   "hand", "secondary_source", "es", "es_ci_low", "es_ci_high", "ci_level", "p_value")
+                   "hand", "secondary_source", "es", "es_ci_low", "es_ci_high", "ci_level", "p_value",
+                   "primary_effect")
 
 
 def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Problem]) -> None:
@@ -273,6 +308,16 @@ def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Pr
             bad(r, "exclude_reason", "exclude is true but exclude_reason is empty")
         if hand == "second" and not secondary:
             bad(r, "secondary_source", "hand is second but secondary_source is empty: name the review / file")
+    for r, row in rows:  # the design columns' rules, row by row (data/design.py)
+        for column, message, severity in design_problems(row):
+            bad(r, column, message, "error" if severity == "error" else "warning")
+    primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
+    for r, flag, sid in zip(nums, c["primary_effect"], c["study_id"]):
+        if flag and sid is not None:
+            if sid in primary:
+                bad(r, "primary_effect", f"a second primary_effect row of trial {sid!r} (first in row "
+                    f"{primary[sid]}): mark one row per trial")
+            primary.setdefault(sid, r)
     _check_intervals(nums, c, "es", "es_ci_low", "es_ci_high", bad)
     for r, st, *xs in zip(nums, c["stat_type"], c["es"], c["es_ci_low"], c["es_ci_high"]):
         if st == "or_ci":

@@ -7,7 +7,8 @@ and the positions (0-based, in the flattened broadcast shape).
 
 Topics: :mod:`~whatworks.effects.means` (SMD, SMCC, SMCR), :mod:`~whatworks.effects.intervals`
 (from reported confidence intervals), :mod:`~whatworks.effects.counts` (log OR, log RR from 2x2
-tables), :mod:`~whatworks.effects.conversions` (OR <-> SMD, Fisher z).
+tables), :mod:`~whatworks.effects.conversions` (OR <-> SMD, Fisher z), :mod:`~whatworks.effects.prepost`
+(Morris's d_ppc2 for pre-post-control designs, the cluster design effect).
 """
 
 from whatworks.effects._core import EffectSize, hedges_correction
@@ -15,9 +16,11 @@ from whatworks.effects.conversions import fisher_z, or_to_smd, smd_to_log_or
 from whatworks.effects.counts import log_or, log_rr
 from whatworks.effects.intervals import log_or_from_ci, md_from_ci, smd_from_md_ci
 from whatworks.effects.means import smcc, smcr, smd, smd_from_d, smd_from_f, smd_from_t
+from whatworks.effects.prepost import design_effect, smd_ppc2
 
 __all__ = [
     "EffectSize",
+    "design_effect",
     "fisher_z",
     "hedges_correction",
     "log_or",
@@ -32,5 +35,6 @@ __all__ = [
     "smd_from_f",
     "smd_from_md_ci",
     "smd_from_t",
+    "smd_ppc2",
     "smd_to_log_or",
 ]

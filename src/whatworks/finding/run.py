@@ -6,11 +6,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.recompute import recompute_effects, settings_of
+from ..data.settings import EffectSettings
+from ..grade import CertaintyTable
 from ..results import frame_to_html
+from .certainty import assess_certainty
 from .claims import ClaimsResult, claims_table
 from .compare import ComparisonResult, compare_published
 from .contrast import DELTA, ContrastResult, strategy_contrasts
 from .dependence import DependenceResult, dependence_analysis
+from .outliers import OutlierResult, strategy_outliers
 from .select import MASI_STRATEGIES, primary_frame, selection_table
 from .sensitivity import SensitivityResult, sensitivity_analyses
 from .strategies import StrategyPooling, pool_strategies
@@ -34,8 +39,14 @@ class FindingResult:
     claims : ClaimsResult
     comparison : ComparisonResult or None
         Ours vs published (``None`` without published results).
+    outliers : OutlierResult
+        Studentised residuals, Cook's distance and influence flags per trial of each strategy (k >= 3).
+    certainty : CertaintyTable
+        GRADE certainty of the contrast and of each strategy against control (the summary of findings).
     verdict : str
         The verdict on the central claim (C1). headline : str, the same in a sentence with its numbers.
+    settings : EffectSettings
+        The effect-size settings of the primary analysis (``settings.describe()`` for a methods text).
     """
 
     primary: pd.DataFrame = field(repr=False)
@@ -46,10 +57,13 @@ class FindingResult:
     sensitivity: SensitivityResult = field(repr=False)
     claims: ClaimsResult = field(repr=False)
     comparison: ComparisonResult | None = field(repr=False)
+    certainty: CertaintyTable | None = field(default=None, repr=False)
+    outliers: OutlierResult | None = field(default=None, repr=False)
     verdict: str = ""
     headline: str = ""
     method: str = "REML"
     test: str = "knha"
+    settings: EffectSettings = field(default_factory=EffectSettings)
 
     def to_frame(self) -> pd.DataFrame:
         """The claims table (``claims.csv``)."""
@@ -59,6 +73,10 @@ class FindingResult:
         """The headline, then per-strategy pooling, contrasts, dependence, sensitivity and claims."""
         parts = [self.headline, self.pooling.summary(), self.contrast.summary(), self.dependence.summary(),
                  self.sensitivity.summary(), self.claims.summary()]
+        if self.certainty is not None:
+            parts.insert(1, self.certainty.summary())
+        if self.outliers is not None:
+            parts.insert(-2, self.outliers.summary())
         return "\n\n".join(parts)
 
     def __repr__(self) -> str:
@@ -93,6 +111,7 @@ def run_finding(
     reference: str = "social_cognition",
     others: tuple[str, ...] = MASI_STRATEGIES[1:],
     delta: float = DELTA,
+    settings: EffectSettings | None = None,
 ) -> FindingResult:
     """Run the whole finding on a collection: primary selection, pooling, contrast, dependence,
     sensitivity, claims and the comparison with published reviews.
@@ -111,6 +130,9 @@ def run_finding(
         The strategy claimed to work best and those it is compared with.
     delta : float
         Smallest meaningful difference in g for the verdict.
+    settings : EffectSettings, optional
+        Effect-size settings (assumed pre-post correlation, ICC). Default: those ``frame`` was loaded
+        with; other settings recompute the effects first (:func:`whatworks.data.recompute_effects`).
 
     Returns
     -------
@@ -123,18 +145,26 @@ def run_finding(
     >>> res.verdict in ("supported", "not supported", "inconclusive", "cannot be tested")
     True
     """
+    loaded = settings_of(frame)
+    if settings is not None and settings != loaded:
+        frame = recompute_effects(frame, settings)
+    settings = settings if settings is not None else loaded
     primary = primary_frame(frame)
     selection = selection_table(frame)
     pooling = pool_strategies(primary, method=method, test=test)
     contrast = strategy_contrasts(primary, reference=reference, others=others, method=method, test=test, delta=delta)
     dependence = dependence_analysis(contrast)
+    outliers = strategy_outliers(primary, pooling)
     sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
-                                       reference=reference, others=others, method=method, test=test, delta=delta)
+                                       reference=reference, others=others, method=method, test=test, delta=delta,
+                                       settings=settings, flagged=outliers.flagged["study_id"].tolist())
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
+    certainty = assess_certainty(primary, pooling, contrast)
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)
     return FindingResult(primary=primary, selection=selection, pooling=pooling, contrast=contrast,
                          dependence=dependence, sensitivity=sensitivity, claims=claims, comparison=comparison,
+                         certainty=certainty, outliers=outliers,
                          verdict=str(contrast.combined()["verdict"]), headline=headline(contrast), method=method,
-                         test=test)
+                         test=test, settings=settings)

@@ -10,9 +10,11 @@ The rule (documented in ``docs/methods.md``):
    counted twice, whichever review coded it;
 4. among several other reviews that code the same new trial, the first in sorted review order is kept.
 
-Within one review, every poolable row is kept: the data's ``pool`` flag already means "one row per
-independent comparison". Rows that still share a ``study_id`` (e.g. two sub-studies) are modelled as
-clusters in the dependence analysis (three-level model, CR2).
+Within one review the data's ``pool`` flag already holds one effect per trial: the loader applies the
+one-effect-per-trial rule (:func:`whatworks.data.trials.one_effect_per_trial`: the coder's
+``primary_effect``, then a passive control, first-hand numbers, the post-intervention timepoint, file
+order), so strategy pools, each review's pool and every count the report prints use the same rule.
+Trials that a coder split into two ``study_id`` values (e.g. ``smith2020a``/``smith2020b``) are two trials.
 
 Every row of the input appears in :func:`selection_table` with the reason it is in or out.
 """

@@ -1,12 +1,14 @@
 """Sensitivity analyses of the contrast (reference strategy vs the others combined), one row each.
 
 Estimator, inference, control type, borderline coding, second-hand numbers, leave-one-out, design,
-age band, dependence (CR2) and small-study effects per strategy (Egger's test, trim and fill).
+age band, dependence (CR2), the effect-size assumptions (pre-post correlation, post-only g, ICC, baseline
+imbalance, uncorrected cluster trials: :mod:`whatworks.finding.sensitivity_design`) and small-study
+effects per strategy (Egger's test, trim and fill).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,10 +16,13 @@ import pandas as pd
 
 from .. import _dist
 from ..bias import egger_test, trim_and_fill
+from ..data.recompute import settings_of
+from ..data.settings import EffectSettings
 from ..influence import _batch_fit
 from ..results import _fmt, frame_to_html, int_counts
 from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
 from .select import MASI_STRATEGIES, primary_frame
+from .sensitivity_design import design_rows
 from .strategies import StrategyPooling
 
 #: Columns of :meth:`SensitivityResult.to_frame`.
@@ -113,6 +118,23 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def _rob_rows(frame: pd.DataFrame, refit: Callable[[pd.DataFrame], Callable[[], ContrastResult]]) -> list[dict]:
+    """The contrast without trials at high overall risk of bias, and with low-risk trials only (RoB 2)."""
+    if "rob_overall" not in frame.columns:
+        return [dict(analysis="risk of bias", setting="trials at high risk of bias excluded", quantity="difference",
+                     note="not run: the rows carry no risk-of-bias assessment")]
+    rob = frame["rob_overall"].astype("string")
+    high = rob.eq("high").fillna(False).to_numpy(dtype=bool)
+    low = rob.eq("low").fillna(False).to_numpy(dtype=bool)
+    return [
+        _combined_row("risk of bias", "trials at high risk of bias excluded", refit(_subset(frame, ~high)),
+                      note=f"{int(high.sum())} trial(s) at high risk left out" if high.any()
+                      else "no trial is at high risk of bias: same as the primary analysis"),
+        _combined_row("risk of bias", "trials at low risk of bias only", refit(_subset(frame, low)),
+                      note=f"{int(low.sum())} trial(s) at low risk"),
+    ]
+
+
 def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[dict]:
     out = []
     for s in strategies:
@@ -149,6 +171,8 @@ def sensitivity_analyses(
     method: str = "REML",
     test: str = "knha",
     delta: float = DELTA,
+    settings: EffectSettings | None = None,
+    flagged: Sequence[str] | None = None,
 ) -> SensitivityResult:
     """Every sensitivity analysis of the combined contrast, as one table.
 
@@ -167,6 +191,12 @@ def sensitivity_analyses(
         The table of :func:`whatworks.finding.dependence_analysis`; its combined rows are added.
     reference, others, method, test, delta
         As in :func:`whatworks.finding.strategy_contrasts`.
+    settings : EffectSettings, optional
+        The effect-size settings of the primary analysis (default: those ``reviews`` was loaded with);
+        the pre-post correlation and ICC rows vary them (needs ``reviews``).
+    flagged : sequence of str, optional
+        ``study_id`` of the trials flagged as outliers or influential
+        (:func:`whatworks.finding.outliers.strategy_outliers`); a row refits without them.
 
     Returns
     -------
@@ -192,8 +222,9 @@ def sensitivity_analyses(
     def refit(data: pd.DataFrame, m: str = method, t: str = test) -> Callable[[], ContrastResult]:
         return lambda: contrasts(data, m, t)
 
+    base = settings if settings is not None else settings_of(reviews if reviews is not None else frame)
     primary = contrast if contrast is not None else contrasts(frame, method, test)
-    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary))
+    rows.append(_combined_row("primary", f"{method}, {test}", lambda: primary, note=f"effects: {base.label()}"))
     for m in ("DL", "PM", "REML"):
         if m != method:
             rows.append(_combined_row("estimator", f"{m}, {test}", refit(frame, m)))
@@ -219,6 +250,15 @@ def sensitivity_analyses(
     if "hand" in frame.columns:
         rows.append(_combined_row("second-hand numbers", "first-hand rows only",
                                   refit(_subset(frame, (frame["hand"] == "first").fillna(False)))))
+
+    rows += _rob_rows(frame, refit)
+    if flagged is not None:
+        out = frame["study_id"].astype(str).isin([str(f) for f in flagged]).to_numpy(dtype=bool)
+        compared = frame["strategy"].isin([reference, *others]).fillna(False).to_numpy(dtype=bool)
+        gone = sorted(set(frame.loc[out & compared, "study_id"].astype(str)))
+        note = f"left out: {', '.join(gone)}" if gone else "no compared trial flagged: same as the primary analysis"
+        rows.append(_combined_row("outliers", "outlier or influential trials excluded (per strategy)",
+                                  refit(_subset(frame, ~out)), note=note))
 
     loo = _leave_one_out(primary)
     fitted = loo.dropna(subset=["difference"])
@@ -252,6 +292,8 @@ def sensitivity_analyses(
         for setting, bands in (("older adults only", ("older_adults",)),
                                ("adults under older age only (adults, young adults)", ("adults", "young_adults"))):
             rows.append(_combined_row("age band", setting, refit(_subset(frame, age.isin(bands).fillna(False)))))
+
+    rows += design_rows(frame, reviews, base, lambda a, s, data, note: _combined_row(a, s, refit(data), note=note))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
     rows += _bias_rows(pooling, (reference, *others))

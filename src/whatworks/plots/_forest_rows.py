@@ -118,7 +118,8 @@ def _pooled_rows(fit: MetaResult, label: str, tf: Callable[[np.ndarray], np.ndar
 
 def build_rows(result: MetaResult | SubgroupResult, labels: Sequence[str] | None, columns: pd.DataFrame | None,
                 sort: str | None, show_pi: bool,
-                tf: Callable[[np.ndarray], np.ndarray]) -> tuple[list[Row], list[str], bool]:
+                tf: Callable[[np.ndarray], np.ndarray],
+                colour: str | None = None) -> tuple[list[Row], list[str], bool]:
     """Rows top to bottom, the foot lines and whether the result is a subgroup analysis."""
     sub = result if is_subgroup(result) else None
     # not a subgroup analysis: by the signature, a MetaResult
@@ -138,7 +139,7 @@ def build_rows(result: MetaResult | SubgroupResult, labels: Sequence[str] | None
     start = 0
     if sub is None:
         (fit,) = fits
-        rows += _study_rows(fit, labs, cells, sort, st.STUDY_COLOUR, tf)
+        rows += _study_rows(fit, labs, cells, sort, colour or st.STUDY_COLOUR, tf)
         rows.append(Row("blank"))
         rows += _pooled_rows(fit, f"{_model_name(fit)} (k = {fit.k})", tf, show_pi, True,
                              st.POOLED_COLOUR)

@@ -33,16 +33,38 @@ OKABE_ITO = {
 }
 GREY = "#7F7F7F"
 
-#: One colour per canonical strategy (the dataset's vocabulary), the same in every figure.
+#: One colour per canonical strategy (the dataset's vocabulary), the same in every figure and on the page.
+#: Masi's four strategies take four Okabe-Ito colours; mindfulness takes Paul Tol's olive (#999933) rather
+#: than Okabe-Ito's sky blue, which sat too close to social cognition's blue.
 STRATEGY_COLOURS = {
     "social_cognition": OKABE_ITO["blue"],
     "social_support": OKABE_ITO["orange"],
     "social_access": OKABE_ITO["bluish_green"],
     "social_skills": OKABE_ITO["reddish_purple"],
-    "mindfulness_acceptance": OKABE_ITO["sky_blue"],
+    "mindfulness_acceptance": "#999933",
     "multicomponent": OKABE_ITO["vermillion"],
     "other": GREY,
 }
+
+#: Short strategy names where space is tight (figure rows, table cells); the full names for text are
+#: :data:`whatworks.data.schema.STRATEGY_LABELS`.
+STRATEGY_SHORT = {
+    "social_cognition": "Social cognition",
+    "social_support": "Social support",
+    "social_access": "Opportunities for social contact",
+    "social_skills": "Social skills",
+    "mindfulness_acceptance": "Mindfulness and acceptance",
+    "multicomponent": "Multicomponent",
+    "other": "Other",
+}
+
+#: Other vocabulary words shown to people (controls, delivery, design).
+WORDS = {
+    "usual_care": "usual care", "waitlist": "wait-list", "no_treatment": "no treatment", "active": "active control",
+    "attention": "attention control", "in_person": "face to face", "online": "online", "phone": "telephone",
+    "mixed": "mixed", "rct": "randomised trials", "non_randomised": "non-randomised comparisons",
+    "single_group": "single-group pre-post studies", "older_adults": "older adults", "young_adults": "young adults",
+}  # fmt: skip
 
 STUDY_COLOUR = OKABE_ITO["blue"]
 POOLED_COLOUR = OKABE_ITO["black"]
@@ -79,9 +101,11 @@ def strategy_colour(name: str, default: str = STUDY_COLOUR) -> str:
 
 
 def pretty(name: object) -> str:
-    """``"social_cognition"`` -> ``"Social cognition"``: vocabulary words (lowercase, ``_``) made readable;
-    any other text is returned unchanged."""
+    """``"social_cognition"`` -> ``"Social cognition"``: a strategy's short name (:data:`STRATEGY_SHORT`),
+    other vocabulary words (lowercase, ``_``) made readable; any other text is returned unchanged."""
     s = str(name)
+    if s in STRATEGY_SHORT:
+        return STRATEGY_SHORT[s]
     if re.fullmatch(r"[a-z][a-z0-9_]*", s):
         s = s.replace("_", " ")
         return s[:1].upper() + s[1:]

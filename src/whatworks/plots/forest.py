@@ -45,6 +45,7 @@ def forest_plot(
     label_header: str = "Study",
     title: str | None = None,
     max_label_chars: int | None = None,
+    colour: str | None = None,
 ) -> Axes:
     """Draw a forest plot: one row per study, the pooled diamond, the prediction interval.
 
@@ -79,6 +80,9 @@ def forest_plot(
         Axis label, axis scale, header of the label column, optional title.
     max_label_chars : int, optional
         Study labels longer than this are shortened with an ellipsis (default: never).
+    colour : str, optional
+        Colour of the study marks of a single analysis (e.g. its strategy's colour); a subgroup analysis
+        colours each block by its strategy (:data:`whatworks.plots.STRATEGY_COLOURS`).
 
     Returns
     -------
@@ -99,7 +103,7 @@ def forest_plot(
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
     tf = transform if transform is not None else (lambda x: x)
-    rows, foot, _ = build_rows(result, labels, columns, sort, show_pi, tf)
+    rows, foot, _ = build_rows(result, labels, columns, sort, show_pi, tf, colour)
     if max_label_chars is not None:
         for r in rows:
             if r.kind == "study" and len(r.cells[0]) > max_label_chars:

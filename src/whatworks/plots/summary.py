@@ -89,7 +89,12 @@ def summary_plot(
     favours : (str, str) or None
         Texts under the axis, left and right of zero (negative = less lonely = favours intervention).
     xlabel, xlim, title : optional
-        Axis label, limits, title. level : confidence level written in the header.
+        Axis label, limits (default: fitted to the estimates and confidence intervals; a prediction
+        interval beyond them ends in an arrow), title. level : confidence level written in the header.
+
+    A row with ``k == 1`` is a single trial's own estimate: drawn as a square, without a prediction
+    interval; a row without an estimate (``k == 0``) is listed in grey and not drawn. The prediction
+    interval is also printed as a column.
 
     Returns
     -------
@@ -114,47 +119,76 @@ def summary_plot(
     if order == "estimate":
         t = t.iloc[np.argsort(t["estimate"].to_numpy(dtype=float), kind="stable")].reset_index(drop=True)
     pct = f"{100 * level:g}%"
+    single = (t["k"].astype(float) == 1).to_numpy()
+    empty = ~np.isfinite(t["estimate"].to_numpy(dtype=float))
     left = [str(s) for s in t["label"]]
-    right = [st.interval(r.estimate, r.ci_low, r.ci_high) for r in t.itertuples()]
-    kn = [f"{int(r.k)}" + ("" if pd.isna(r.n) else f" / {int(r.n):,}") for r in t.itertuples()]
-    heads = ("Strategy", f"Estimate [{pct} CI]", "k / n" if t["n"].notna().any() else "k")
+    right = ["no trials" if e else st.interval(r.estimate, r.ci_low, r.ci_high)
+             for e, r in zip(empty, t.itertuples(), strict=True)]
+    pis = ["" if one or not (np.isfinite(r.pi_low) and np.isfinite(r.pi_high))
+           else f"[{st.num(r.pi_low)}, {st.num(r.pi_high)}]" for one, r in zip(single, t.itertuples(), strict=True)]
+    kn = [f"{int(r.k)}" + ("" if pd.isna(r.n) or int(r.k) == 0 else f" / {int(r.n):,}") for r in t.itertuples()]
+    show_pi = any(pis)
+    heads = ["Strategy", f"Estimate [{pct} CI]", *([f"{pct} PI"] if show_pi else []),
+             "k / n" if t["n"].notna().any() else "k"]
+    cols = [right, *([pis] if show_pi else []), kn]
     lw = max(st.text_width(s) for s in [*left, heads[0]]) + GAP
-    rw = [max(st.text_width(s) for s in [*col, h]) for col, h in ((right, heads[1]), (kn, heads[2]))]
-    right_total = GAP + rw[0] + GAP + rw[1]
+    rw = [max(st.text_width(s) for s in [*col, h]) for col, h in zip(cols, heads[1:], strict=True)]
+    right_total = sum(GAP + w for w in rw)
     nrow = len(t) + 1
     if ax is None:
-        width = 0.15 + lw / 72 + 3.2 + right_total / 72 + 0.15
-        bottom, top = 62 / 72, 0.15 + (0.3 if title else 0.0)
+        width = 0.15 + lw / 72 + 3.0 + right_total / 72 + 0.15
+        bottom, top = 74 / 72, 0.15 + (0.3 if title else 0.0)
         ax, _ = st.new_axes(width, top + nrow * ROW + bottom)
         st.place_axes(ax, left=0.15 + lw / 72, right=right_total / 72 + 0.15, bottom=bottom, top=top)
 
     fs = st.FONT_SIZE
     ys = -np.arange(1, nrow, dtype=float)
-    vals = np.concatenate([t[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high", "pi_low", "pi_high")])
+    # the axis fits the estimates and confidence intervals; prediction intervals reaching beyond it end in an arrow
+    vals = np.concatenate([t[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high")])
     vals = vals[np.isfinite(vals)]
     xmin, xmax = xlim if xlim is not None else st.nice_limits(vals.min(initial=0), vals.max(initial=0), 0.0)
     st.table_axes(ax, (xmin, xmax), ys[-1] - 0.6)
     ax.plot([0, 0], [ys[-1] - 0.6, 0.5], color=st.GREY, lw=0.8, zorder=1, gid="summary-null")
 
-    header = ((0, heads[0], "left", -lw), (1, heads[1], "left", GAP), (1, heads[2], "right", right_total))
+    # text columns right of the axes: left-aligned estimate / PI columns, the last (k / n) right-aligned
+    starts, x0 = [], GAP
+    for w in rw:
+        starts.append(x0)
+        x0 += w + GAP
+    col_pos = [(x, "left") for x in starts[:-1]] + [(right_total, "right")]
+    header = [(0, heads[0], "left", -lw)] + [(1, h, ha, dx) for h, (dx, ha) in zip(heads[1:], col_pos, strict=True)]
     for x, text, ha, dx in header:
         ax.text(x, 0, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, fontweight="bold",
                 clip_on=False)
-    for r, y, lt, rt, kt in zip(t.itertuples(), ys, left, right, kn, strict=True):
+    clipped = False
+    for i, (r, y, lt) in enumerate(zip(t.itertuples(), ys, left, strict=True)):
         c = st.strategy_colour(r.strategy, default=st.STUDY_COLOUR)
-        pi = (max(r.pi_low, xmin), min(r.pi_high, xmax))
-        if np.isfinite(r.pi_low) and np.isfinite(r.pi_high):
-            ax.plot(pi, [y, y], color=c, lw=1.0, solid_capstyle="butt", zorder=2, gid="summary-pi")
+        texts = [(0, lt, "left", -lw)] + [(1, col[i], ha, dx) for col, (dx, ha) in zip(cols, col_pos, strict=True)]
+        for x, text, ha, dx in texts:
+            ax.text(x, y, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, clip_on=False,
+                    color=st.GREY if empty[i] else "black")
+        if empty[i]:  # a strategy without trials: listed, nothing drawn
+            continue
+        if not single[i] and np.isfinite(r.pi_low) and np.isfinite(r.pi_high):
+            lo, hi = max(r.pi_low, xmin), min(r.pi_high, xmax)
+            ax.plot((lo, hi), [y, y], color=c, lw=1.0, solid_capstyle="butt", zorder=2, gid="summary-pi")
+            for end, beyond, mark in ((lo, r.pi_low < xmin, "<"), (hi, r.pi_high > xmax, ">")):
+                if beyond:
+                    clipped = True
+                    ax.plot([end], [y], ls="none", marker=mark, ms=4, color=c, zorder=2, gid="summary-pi-arrow")
         ax.plot([max(r.ci_low, xmin), min(r.ci_high, xmax)], [y, y], color=c, lw=4.5, solid_capstyle="butt",
                 zorder=3, gid="summary-ci")
-        ax.plot([r.estimate], [y], ls="none", marker="D", ms=6, color="white", markeredgecolor="black",
-                markeredgewidth=0.9, zorder=4, gid="summary-estimate")
-        for x, text, ha, dx in ((0, lt, "left", -lw), (1, rt, "left", GAP), (1, kt, "right", right_total)):
-            ax.text(x, y, text, transform=st.offset_points(ax, dx), ha=ha, va="center", fontsize=fs, clip_on=False)
+        ax.plot([r.estimate], [y], ls="none", marker="s" if single[i] else "D", ms=5.5 if single[i] else 6,
+                color="white", markeredgecolor="black", markeredgewidth=0.9, zorder=4,
+                gid="summary-single" if single[i] else "summary-estimate")
 
     st.axis_texts(ax, xlabel, favours, 0.0)
-    ax.text(0, 0, f"Thick line: {pct} confidence interval; thin line: {pct} prediction interval.",
-            transform=st.below_axes(ax, 45, dx=-lw), ha="left", va="top", fontsize=fs - 0.5, color=st.LINE_COLOUR)
+    key = f"Diamond: pooled estimate; thick line: {pct} confidence interval; thin line: {pct} prediction interval"
+    key += " (an arrow: it continues beyond the axis)." if clipped else "."
+    if single.any():
+        key += "\nSquare: a single trial's own estimate, not pooled (no prediction interval)."
+    ax.text(0, 0, key, transform=st.below_axes(ax, 45, dx=-lw), ha="left", va="top", fontsize=fs - 0.5,
+            color=st.LINE_COLOUR, linespacing=1.4)
     if title:
         st.title_above(ax, title, lw)
     return ax

@@ -3,29 +3,37 @@
 A section is a function ``ReportContext -> SectionOutput | None``. It returns its HTML body (figures
 referenced by :func:`figure_ref`), rows for ``results.csv`` (:data:`RESULT_COLUMNS`, see
 :func:`result_row`), the matplotlib figures it drew and any extra CSV tables.
-It writes nothing: :mod:`whatworks.report` renders, writes and embeds. To add a section (for example the
-strategy contrasts, sensitivity analyses and claims table of the finding), write such a function and add
-it to :data:`whatworks.report.DEFAULT_SECTIONS`; results of earlier sections are in ``ctx.results``
-(``"strategy"``: the SubgroupResult, ``"strategy_rows"``: the rows it pooled).
+It writes nothing: :mod:`whatworks.report.run` renders, writes and embeds. To add a section, write such a
+function (one module per section in :mod:`whatworks.report.sections`) and add it to
+:data:`whatworks.report.DEFAULT_SECTIONS`; results of earlier sections are in ``ctx.results``
+(``"strategy"``: the SubgroupResult, ``"strategy_rows"``: the rows it pooled, ``"finding"``: the
+FindingResult).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, SupportsFloat, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .model import meta_analyze
-from .plots import _style as st
+from ..model import meta_analyze
+from ..plots import _style as st
+from .format import Markup, esc, html_table
+from .refs import References
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .results import MetaResult
+    from ..finding import FindingResult
+    from ..results import MetaResult
+
+__all__ = ["FUNNEL_MIN_K", "METRIC_LABELS", "RESULT_COLUMNS", "Markup", "ReportContext", "ReportFigure",
+           "ReportOptions", "Section", "SectionOutput", "esc", "figure_ref", "finding_of", "fit_rows", "html_table",
+           "participants", "pct", "refs_of", "result_row", "row_columns", "strategy_rows"]
 
 #: Columns of ``results.csv``, one row per analysis x subgroup.
 RESULT_COLUMNS = (
@@ -50,7 +58,11 @@ class ReportOptions:
 
 @dataclass
 class ReportContext:
-    """What sections read: the loaded data, the options, a progress logger and earlier sections' results."""
+    """What sections read: the loaded data, the options, a progress logger and earlier sections' results.
+
+    ``run`` describes the run for the page: ``date`` (ISO; ``SOURCE_DATE_EPOCH`` if set), ``version``
+    (of whatworks) and ``fingerprint`` (:func:`whatworks.data.collection_fingerprint` of the collection read).
+    """
 
     effects: pd.DataFrame
     pooled: pd.DataFrame
@@ -59,6 +71,9 @@ class ReportContext:
     data_root: str
     log: Callable[[str], None] = lambda message: None
     results: dict[str, Any] = field(default_factory=dict)
+    risk_of_bias: pd.DataFrame = field(default_factory=pd.DataFrame)
+    root: Path | None = None  # the collection folder read (for sections that read review.toml, e.g. PRISMA)
+    run: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,35 +105,6 @@ Section = Callable[[ReportContext], "SectionOutput | None"]
 def figure_ref(name: str) -> str:
     """Placeholder for figure ``name`` in a section's HTML; the writer replaces it with the embedded image."""
     return f"{{{{figure:{name}}}}}"
-
-
-def esc(text: object) -> str:
-    """HTML-escaped text."""
-    return html.escape(str(text))
-
-
-def html_table(frame: pd.DataFrame, digits: int = 2,
-               formats: Mapping[str, Callable[[object], str]] | None = None) -> str:
-    """An escaped HTML table: floats with ``digits`` decimals (``formats`` overrides per column: a
-    callable value -> text), p-value columns (``pvalue``, ``q_pvalue``, ``p_value``) as ``<0.001`` or
-    three decimals, missing values empty."""
-    def fmt(col: str, x: object) -> str:
-        if x is None or (not isinstance(x, str) and pd.isna(x)):
-            return ""
-        if formats and col in formats:
-            return formats[col](x)
-        if col in ("pvalue", "q_pvalue", "p_value"):
-            p = float(cast(SupportsFloat, x))  # p-value columns are numeric
-            return "<0.001" if p < 0.001 else f"{p:.3f}"
-        if isinstance(x, (float, np.floating)):
-            return f"{x:.{digits}f}"
-        return str(x)
-
-    cols = [str(c) for c in frame.columns]
-    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{esc(fmt(c, v))}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _row_n(rows: pd.DataFrame) -> pd.Series:
@@ -165,7 +151,7 @@ def strategy_rows(effects: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     standardised mean differences of RCTs, one effect per trial, a trial coded in several review
     folders taken from the living review when it is coded there.
     """
-    from .finding.select import primary_frame
+    from ..finding.select import primary_frame
 
     chosen = primary_frame(effects)
     candidates = effects[effects["pool"] & (effects["metric"] == "SMD") & (effects["design"] == "rct")]
@@ -179,3 +165,29 @@ def strategy_rows(effects: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 def pct(level: float) -> str:
     return f"{100 * level:g}%"
+
+
+def refs_of(ctx: ReportContext) -> References:
+    """The report's citations (made from the catalogue on first use; the references section lists them)."""
+    refs = ctx.results.get("refs")
+    if not isinstance(refs, References):
+        refs = References.from_catalogue(ctx.catalogue)
+        ctx.results["refs"] = refs
+    return refs
+
+
+def finding_of(ctx: ReportContext) -> FindingResult | None:
+    """The strategy finding with the report's options, computed once and shared by the sections that show
+    it (``ctx.results["finding"]``); ``None`` when the data hold no social cognition rows to test it with."""
+    if "finding" in ctx.results:
+        return ctx.results["finding"]
+    from ..finding import run_finding
+
+    effects = ctx.effects
+    res = None
+    if not effects.empty and (effects["strategy"] == "social_cognition").fillna(False).any():
+        ctx.log("the finding: pooling per strategy, the contrast, sensitivity analyses and claims")
+        o = ctx.options
+        res = run_finding(effects, ctx.pooled, catalogue=ctx.catalogue, method=o.method, test=o.test)
+    ctx.results["finding"] = res
+    return res
