@@ -55,14 +55,28 @@ def _load(root: str | Path | None, reviews: Iterable[str] | None, *,
 
 @dataclass(frozen=True)
 class Collection:
-    """A collection validated once and loaded: what :func:`load_reviews`, :func:`load_pooled` and
-    :func:`list_reviews` return, and the warnings found (``problems``; errors raise instead)."""
+    """A collection validated once and loaded: what :func:`load_reviews`, :func:`load_pooled`,
+    :func:`load_risk_of_bias` and :func:`list_reviews` return, and the warnings found (``problems``;
+    errors raise instead)."""
 
     root: Path
     effects: pd.DataFrame
     pooled: pd.DataFrame
+    risk_of_bias: pd.DataFrame
     catalogue: pd.DataFrame
     problems: tuple[Problem, ...]
+
+    def select(self, reviews: Iterable[str]) -> "Collection":
+        """The same collection restricted to the review ids ``reviews`` (unknown ids raise ValueError)."""
+        wanted = _wanted(self.catalogue["review"], reviews) or set()
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            out = frame[frame["review"].isin(wanted).to_numpy(dtype=bool)].reset_index(drop=True)
+            out.attrs = dict(frame.attrs)
+            return out
+
+        return Collection(self.root, keep(self.effects), keep(self.pooled), keep(self.risk_of_bias),
+                          keep(self.catalogue), self.problems)
 
 
 def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
@@ -85,8 +99,9 @@ def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | 
     Returns
     -------
     Collection
-        ``effects`` (as :func:`load_reviews`), ``pooled`` (as :func:`load_pooled`), ``catalogue`` (as
-        :func:`list_reviews`), ``problems`` (the warnings; they are not issued as DataQualityWarning).
+        ``effects`` (as :func:`load_reviews`), ``pooled`` (as :func:`load_pooled`), ``risk_of_bias`` (as
+        :func:`load_risk_of_bias`), ``catalogue`` (as :func:`list_reviews`), ``problems`` (the warnings;
+        they are not issued as DataQualityWarning). ``select(ids)`` restricts it to some reviews.
 
     Raises
     ------
@@ -106,7 +121,7 @@ def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | 
     if wanted is not None:
         data = [d for d in data if d.review_id in wanted]
     return Collection(root=resolve_root(root), effects=_effects(data, settings), pooled=_pooled(data),
-                      catalogue=_catalogue(data), problems=tuple(problems))
+                      risk_of_bias=_risk_of_bias(data), catalogue=_catalogue(data), problems=tuple(problems))
 
 
 def _check_settings(settings: object) -> None:
@@ -211,8 +226,11 @@ def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] 
     >>> set(rob["tool"]) <= {"rob2", "robins_i"}
     True
     """
-    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in _load(root, reviews)[0]
-              if d.risk_of_bias is not None]
+    return _risk_of_bias(_load(root, reviews)[0])
+
+
+def _risk_of_bias(data: list[FolderData]) -> pd.DataFrame:
+    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in data if d.risk_of_bias is not None]
     if not frames:
         return _typed_frame([], S.RISK_OF_BIAS_COLUMNS)
     return pd.concat(frames, ignore_index=True)
