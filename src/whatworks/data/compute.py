@@ -26,10 +26,10 @@ from typing import SupportsFloat, cast
 
 import numpy as np
 
-from .design import PPC2_NEEDS, VARIANCE_INFLATED, ClusterDesign, baseline, cluster_design, prepost_r
+from .design import BASELINE_IMBALANCE, PPC2_NEEDS, VARIANCE_INFLATED, ClusterDesign, baseline, cluster_design, prepost_r
 from .schema import STAT_NEEDS
 from .settings import DEFAULT_SETTINGS, EffectSettings
-from .table import RowView, Table
+from .table import RowView, Table, columns_of
 
 Row = Mapping[str, object]
 
@@ -96,17 +96,20 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None,
     groups: dict[tuple[str, str, object], list[int]] = {}
     for i, row in enumerate(maps):
         out[i] = early = _route(row, metric, settings)
-        if early is None and not _own_route(row, metric, settings):
-            groups.setdefault((str(row["stat_type"]), str(metric), row.get("ci_level")), []).append(i)
-    for (st, met, _), idx in groups.items():
+        if early is None and row.get("randomisation_unit") != "cluster":  # cluster trials: one by one
+            groups.setdefault(_group_key(row, metric, settings), []).append(i)
+    for (st, met, *_), idx in groups.items():
         group = _group(st, met, [maps[i] for i in idx], settings) if len(idx) > 1 else None
         for i, c in zip(idx, group or [None] * len(idx)):
             out[i] = c if c is not None else _one(maps[i], met, settings)
+    _, cols = columns_of(rows, _BASELINE_NEEDS)
+    with_baseline = [i for i, xs in enumerate(zip(*(cols[name] for name in _BASELINE_NEEDS))) if None not in xs]
+    baselines = _baselines(maps, with_baseline)
     done: list[Computed] = []
-    for row, c in zip(maps, out):
+    for i, (row, c) in enumerate(zip(maps, out)):
         c = _one(row, metric, settings) if c is None else c
-        if all(row.get(name) is not None for name in _BASELINE_NEEDS):
-            g, flag = baseline(row)
+        if i in baselines:
+            g, flag = baselines[i]
             c = replace(c, baseline_smd=g, baseline_imbalance=flag)
         done.append(c)
     return done
@@ -115,10 +118,39 @@ def compute_effects(rows: Sequence[tuple[int, Row]], metric: str | None,
 _BASELINE_NEEDS = ("m_pre_t", "sd_pre_t", "n_treatment", "m_pre_c", "sd_pre_c", "n_control")
 
 
-def _own_route(row: Row, metric: str | None, settings: EffectSettings) -> bool:
-    """Rows computed one by one: cluster trials and d_ppc2 (their notes depend on the row's numbers)."""
-    return row.get("randomisation_unit") == "cluster" or (
-        row.get("stat_type") == "means_prepost" and metric == "SMD" and settings.prepost == "ppc2")
+def _group_key(row: Row, metric: str | None, settings: EffectSettings) -> tuple:
+    """Rows with the same key go through :func:`_raw` along the same lines and get the same note: the
+    statistic, metric and CI level, and for d_ppc2 the way the pre-post r was chosen (its note)."""
+    st = row["stat_type"]
+    key: tuple = (str(st), str(metric), row.get("ci_level"))
+    if st == "means_prepost" and metric == "SMD" and settings.prepost == "ppc2":
+        key += (all(row.get(name) is not None for name in PPC2_NEEDS) and prepost_r(row, settings)[1],)
+    return key
+
+
+def _baselines(maps: list[Row], idx: list[int]) -> dict[int, tuple[float | None, bool | None]]:
+    """:func:`whatworks.data.design.baseline` of the rows ``idx``, from one vectorised Hedges' g (the
+    rows are recomputed one by one if any of them makes it fail)."""
+    if len(idx) < 2:
+        return {i: baseline(maps[i]) for i in idx}
+    from whatworks.effects import smd
+
+    cols = _Columns([maps[i] for i in idx])
+    try:
+        with np.errstate(all="ignore"):
+            es = smd(*(cols[name] for name in _BASELINE_NEEDS[:3]), *(cols[name] for name in _BASELINE_NEEDS[3:]))
+        g = np.broadcast_to(np.asarray(es.yi, dtype=float), (len(idx),)).tolist()
+    except ValueError:
+        return {i: baseline(maps[i]) for i in idx}
+    out: dict[int, tuple[float | None, bool | None]] = {}
+    for i, gi in zip(idx, g):
+        if not math.isfinite(gi):
+            out[i] = (None, None)
+            continue
+        flag, sign = abs(gi) > BASELINE_IMBALANCE, maps[i].get("sign_convention")
+        out[i] = (-gi + 0.0, flag) if sign == "higher_less_lonely" else (gi, flag) if sign == "higher_lonelier" \
+            else (None, flag)
+    return out
 
 
 class _Columns(dict):

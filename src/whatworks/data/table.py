@@ -38,6 +38,10 @@ class RowView(Mapping):
     def __getitem__(self, name: str) -> object:
         return self._columns[name][self._i]
 
+    def get(self, name: str, default: object = None) -> object:  # Mapping.get, without its try/except
+        column = self._columns.get(name)
+        return default if column is None else column[self._i]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 
@@ -127,6 +131,9 @@ def _type_column(col: S.Column, cells: Sequence[str], numbers: list[int], label:
     """Typed values of one column's (unstripped) cells; bad cells are reported. Plain valid cells take
     the fast paths below; every other cell is decided by :func:`parse_cell`."""
     t = col.type
+    if not any(cells):  # an empty column (common: most statistics columns are empty for most files)
+        return [False if t == "bool" else None] * len(cells) if not col.nonempty or not cells else \
+            _report_empty(col, cells, numbers, label, out)
     if t == "str":
         vals: list = [c.strip() or None for c in cells]
         bad = [i for i, x in enumerate(vals) if x is None] if col.nonempty else []
@@ -172,6 +179,11 @@ def _type_column(col: S.Column, cells: Sequence[str], numbers: list[int], label:
         if message:
             out.append(Problem(label, numbers[i], col.name, message))
     return vals
+
+
+def _report_empty(col: S.Column, cells: Sequence[str], numbers: list[int], label: str, out: list[Problem]) -> list:
+    out.extend(Problem(label, r, col.name, "is empty but required") for r in numbers)
+    return [False if col.type == "bool" else None] * len(cells)
 
 
 def parse_cell(col: S.Column, text: str) -> tuple[object, str | None]:

@@ -20,7 +20,7 @@ from ._csvfile import RawTable, read_csv, read_text
 from .compute import Computed, compute_effects
 from .consistency import RESOLUTION_COLUMNS, check_consistency
 from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
-from .design import design_problems
+from .design import DESIGN_COLUMNS, design_problems
 from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
 from .risk_of_bias import check_rob_rows
@@ -275,7 +275,7 @@ def _take_markers(raw: RawTable, known: Mapping[str, S.Column]) -> list[tuple[in
 
 _EFFECT_CHECKED = ("effect_id", "study_id", "sign_convention", "stat_type", "favours", "exclude", "exclude_reason",
                    "hand", "secondary_source", "es", "es_ci_low", "es_ci_high", "ci_level", "p_value",
-                   "primary_effect")
+                   "primary_effect", "randomisation_unit", *DESIGN_COLUMNS)
 
 
 def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Problem]) -> None:
@@ -308,9 +308,12 @@ def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Pr
             bad(r, "exclude_reason", "exclude is true but exclude_reason is empty")
         if hand == "second" and not secondary:
             bad(r, "secondary_source", "hand is second but secondary_source is empty: name the review / file")
-    for r, row in rows:  # the design columns' rules, row by row (data/design.py)
-        for column, message, severity in design_problems(row):
-            bad(r, column, message, "error" if severity == "error" else "warning")
+    relevant = [st == "f" or unit == "cluster" or any(x is not None for x in xs) for st, unit, *xs in
+                zip(c["stat_type"], c["randomisation_unit"], *(c[name] for name in DESIGN_COLUMNS))]
+    for (r, row), check in zip(rows, relevant):  # the design columns' rules, row by row (data/design.py)
+        if check:
+            for column, message, severity in design_problems(row):
+                bad(r, column, message, "error" if severity == "error" else "warning")
     primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
     for r, flag, sid in zip(nums, c["primary_effect"], c["study_id"]):
         if flag and sid is not None:
