@@ -151,7 +151,7 @@ class DenseBatch(Batch):
     vi: np.ndarray
     present: np.ndarray  # (m, k) float 0/1
     X: np.ndarray | None  # (m, k, p) (a broadcast view when shared), or None for intercept only
-    zz: np.ndarray  # (m, k, d*d): z z' with z = (1, [x,] y - x b0), zero where absent
+    zz: np.ndarray  # (m, d*d, k): z z' with z = (1, [x,] y - x b0), zero where absent
     b0: np.ndarray  # (m, p)
 
     @classmethod
@@ -173,7 +173,7 @@ class DenseBatch(Batch):
             b0 = np.einsum("mij,mj->mi", np.linalg.pinv(G), np.einsum("mki,mk->mi", xs, w * yi))
         b0 = np.where(np.isfinite(b0), b0, 0.0)
         yc = (yi - np.einsum("mki,mi->mk", xs, b0)) * pres
-        zz = _zz(_z(X, yc)) * pres[..., None]
+        zz = np.ascontiguousarray((_zz(_z(X, yc)) * pres[..., None]).transpose(0, 2, 1))  # (m, d*d, k): fast sums
         return cls(p=p, d=2 if X is None else p + 2, m=m, yi=yi, vi=vi, present=pres, X=X, zz=zz, b0=b0)
 
     @property
@@ -193,6 +193,9 @@ class DenseBatch(Batch):
         return np.where(self.present > 0, self.vi, -np.inf).max(axis=-1)
 
     def subset(self, rows: np.ndarray) -> "DenseBatch":
+        rows = np.asarray(rows)
+        if rows.size == self.m and (rows == np.arange(self.m)).all():
+            return self  # every dataset still iterating: no copy
         X = None if self.X is None else self.X[rows]
         return DenseBatch(p=self.p, d=self.d, m=len(rows), yi=self.yi[rows], vi=self.vi[rows],
                           present=self.present[rows], X=X, zz=self.zz[rows], b0=self.b0[rows])
@@ -200,11 +203,14 @@ class DenseBatch(Batch):
     def moments(self, t: np.ndarray, rs: tuple[int, ...], q: int = 0) -> np.ndarray:
         t = np.asarray(t, dtype=float)
         base = self.present * self.vi**q if q else self.present
-        w = 1.0 / (self.vi + t[:, None]) if max(rs) > 0 else np.ones_like(base)
+        w = 1.0 / (self.vi + t[:, None]) if max(rs) > 0 else None
         out = np.empty((len(rs), self.m, self.d * self.d))
-        for n, r in enumerate(rs):
-            c = base if r == 0 else base * w**r
-            out[n] = np.matmul(c[:, None, :], self.zz)[:, 0, :]
+        c, power = base, 0
+        for n, r in sorted(enumerate(rs), key=lambda nr: nr[1]):  # w, w², w³ by multiplication
+            while power < r:
+                c = c * w  # type: ignore[operator]
+                power += 1
+            out[n] = np.matmul(self.zz, c[:, :, None])[:, :, 0]
         return out.reshape(len(rs), self.m, self.d, self.d)
 
     def logsum(self, t: np.ndarray) -> np.ndarray:
@@ -299,6 +305,9 @@ class SharedBatch(Batch):
         return self._extreme(self.hi)
 
     def subset(self, rows: np.ndarray) -> "SharedBatch":
+        rows = np.asarray(rows)
+        if rows.size == self.m and (rows == np.arange(self.m)).all():
+            return self
         return replace(self, m=len(rows), rows=self.rows[rows], own=self.own[rows], own_b0=self.own_b0[rows])
 
     def _mask(self, sel: np.ndarray) -> np.ndarray:

@@ -13,9 +13,10 @@ import numpy as np
 from ._batch import Batch, DenseBatch
 
 def _split(b: Batch, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """X'DX (m, p, p), X'Dy (m, p), y'Dy (m,) and sum(d) (m,) from one cross-product matrix."""
-    ix, iy = b.ix, b.iy
-    return T[:, ix[:, None], ix[None, :]], T[:, ix, iy], T[:, iy, iy], T[:, 0, 0]
+    """X'DX (m, p, p), X'Dy (m, p), y'Dy (m,) and sum(d) (m,) from one cross-product matrix (views)."""
+    lo = 1 if b.has_x else 0  # the coefficient rows: 0 (the 1 of intercept only) or 1..p
+    iy = b.iy
+    return T[:, lo:lo + b.p, lo:lo + b.p], T[:, lo:lo + b.p, iy], T[:, iy, iy], T[:, 0, 0]
 
 
 def _inv(G: np.ndarray) -> np.ndarray:
@@ -24,16 +25,21 @@ def _inv(G: np.ndarray) -> np.ndarray:
 
 def _tr(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """tr(A B) per dataset."""
-    return np.einsum("mij,mji->m", A, B)
+    return A[:, 0, 0] * B[:, 0, 0] if A.shape[-1] == 1 else np.einsum("mij,mji->m", A, B)
 
 
 def _quad(a: np.ndarray, G: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
     """a' G c per dataset (c = a by default)."""
-    return np.einsum("mi,mij,mj->m", a, G, a if c is None else c)
+    c = a if c is None else c
+    return a[:, 0] * G[:, 0, 0] * c[:, 0] if a.shape[-1] == 1 else np.einsum("mi,mij,mj->m", a, G, c)
 
 
 def _mv(M: np.ndarray, a: np.ndarray) -> np.ndarray:
-    return np.einsum("mij,mj->mi", M, a)
+    return M[:, :, 0] * a if a.shape[-1] == 1 else np.einsum("mij,mj->mi", M, a)
+
+
+def _dot(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return a[:, 0] * c[:, 0] if a.shape[-1] == 1 else np.einsum("mi,mi->m", a, c)
 
 
 #: A residual sum of squares below this share of y'Dy (the sum it is computed from) is rounding noise
@@ -52,13 +58,13 @@ def _wls(b: Batch, T1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     G, h, c, _ = _split(b, T1)
     M = _inv(G)
     beta = _mv(M, h)
-    return beta, M, _floor(c - np.einsum("mi,mi->m", h, beta), c)
+    return beta, M, _floor(c - _dot(h, beta), c)
 
 
 def _e2(b: Batch, T: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """sum d e² and X'D e for the residuals e = y - X beta, from T = sum d z z'."""
     G, h, c, _ = _split(b, T)
-    return _floor(c - 2 * np.einsum("mi,mi->m", beta, h) + _quad(beta, G), c), h - _mv(G, beta)
+    return _floor(c - 2 * _dot(beta, h) + _quad(beta, G), c), h - _mv(G, beta)
 
 
 def wls_fit(b: Batch, tau2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -156,27 +156,44 @@ def _solve_q(b: Batch, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tau2 = np.zeros(b.m)
     iters = np.zeros(b.m, int)
     scale = b.vmin
-    active = np.arange(b.m)
+    work = _Working(b)
+    on = np.ones(b.m, bool)  # still iterating
     for _ in range(200):
-        if active.size == 0:
+        if not on.any():
             break
-        sub, t = b.subset(active), tau2[active]
+        sub, rows = work.batch(on)
+        t = tau2[rows]
         T1, T2 = sub.moments(t, (1, 2))
         beta, _, q = _wls(sub, T1)
-        f = q - target[active]
-        go = f > 0
+        f = q - target[rows]
+        go = (f > 0) & on[rows]
         slope = -_e2(sub, T2, beta)[0]  # dQ/dtau2 (envelope theorem: beta minimises Q)
         step = np.where(go, -f / np.where(slope < 0, slope, -1.0), 0.0)
         t = t + step
-        tau2[active] = t
-        iters[active] += go
-        active = active[go & np.isfinite(t) & (np.abs(step) > TOL * np.maximum(t, scale[active]))]
+        tau2[rows] = t
+        iters[rows] += go
+        on[rows] = go & np.isfinite(t) & (np.abs(step) > TOL * np.maximum(t, scale[rows]))
     f = q_stat(b, tau2) - target
     bad = np.flatnonzero((f > 1e-9 * np.maximum(1, target)) | ~np.isfinite(tau2))
     for i in bad:
         bi = b.subset(np.array([i]))
         tau2[i] = _brent_root(lambda t, bi=bi, i=i: float(q_stat(bi, np.array([t]))[0] - target[i]), scale[i])
     return tau2, iters
+
+
+class _Working:
+    """The datasets an iteration computes on: a superset of those still iterating, re-subset (a copy)
+    only when that number has halved, so a large batch is not copied at every iteration."""
+
+    def __init__(self, b: Batch) -> None:
+        self.full, self.rows, self.sub = b, np.arange(b.m), b
+
+    def batch(self, on: np.ndarray) -> tuple[Batch, np.ndarray]:
+        n = int(on.sum())
+        if n <= self.rows.size // 2:
+            self.rows = np.flatnonzero(on)
+            self.sub = self.full.subset(self.rows)
+        return self.sub, self.rows
 
 
 def _brent_root(f, scale: float = 1.0) -> float:  # noqa: ANN001
@@ -247,11 +264,12 @@ def _feasible(t: np.ndarray, step: np.ndarray, g: np.ndarray, scale: np.ndarray)
     """metafor's rule: halve a step that would make tau2 negative, and settle on the boundary once
     tau2 is numerically 0 with the score pointing below it."""
     step = np.where(np.isfinite(step), step, 0.0)
-    for _ in range(60):
-        neg = t + step < 0
-        if not neg.any():
-            break
-        step = np.where(neg, step / 2, step)
+    neg = t + step < 0
+    if neg.any():  # the number of halvings in closed form (60 from tau2 = 0, where any step would cross)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            halvings = np.where(t > 0, np.ceil(np.log2(-step / t)), 60.0)
+        step = np.where(neg, step / 2.0 ** np.clip(halvings, 0, 60), step)
+        step = np.where(t + step < 0, step / 2, step)  # rounding at the edge
     return np.where((t + step < BOUNDARY * scale) & (g < 0), -t, step)
 
 
@@ -270,21 +288,26 @@ def _newton(b: Batch, start: np.ndarray, reml: bool) -> tuple[np.ndarray, np.nda
     scale = b.vmin
     iters = np.zeros(m, int)
     converged = np.zeros(m, bool)
-    active = np.arange(m)
+    on = np.ones(m, bool)  # still iterating
+    work = _Working(b)
     for _ in range(MAXITER):
-        if active.size == 0:
+        if not on.any():
             break
-        sub, t, sc = b.subset(active), tau2[active], scale[active]
+        sub, active = work.batch(on)
+        t, sc, live = tau2[active], scale[active], on[active]
         l0, g, H, F = S[:, active]
-        step = _feasible(t, g / np.where(H > 0, H, F), g, sc)
-        fisher = _feasible(t, g / F, g, sc)
+        step = np.where(live, _feasible(t, g / np.where(H > 0, H, F), g, sc), 0.0)
+        fisher = np.where(live, _feasible(t, g / F, g, sc), 0.0)
         new = np.stack(_state(sub, t + step, reml))
-        alt = np.flatnonzero(np.abs(fisher - step) > TOL * np.maximum(t, sc))
+        # Fisher scoring is worth a second evaluation only where it would go much further (far below the
+        # optimum of a badly scaled likelihood); near the optimum Newton's step is the better one
+        alt = np.flatnonzero(live & (np.abs(fisher) > 2 * np.abs(step))
+                             & (np.abs(fisher - step) > TOL * np.maximum(t, sc)))
         if alt.size:
             s_alt = np.stack(_state(sub.subset(alt), t[alt] + fisher[alt], reml))
             better = s_alt[0] > new[0, alt]
             step[alt[better]], new[:, alt[better]] = fisher[alt[better]], s_alt[:, better]
-        worse = np.flatnonzero(~(new[0] >= l0 - 1e-13 * np.abs(l0)))  # NaN counts as worse
+        worse = np.flatnonzero(live & ~(new[0] >= l0 - 1e-13 * np.abs(l0)))  # NaN counts as worse
         for _ in range(60):  # step-halving while the likelihood would drop
             if worse.size == 0:
                 break
@@ -294,11 +317,11 @@ def _newton(b: Batch, start: np.ndarray, reml: bool) -> tuple[np.ndarray, np.nda
         step[worse], new[:, worse] = 0.0, S[:, active[worse]]  # no ascent left: a numerical optimum
         tau2[active] = t + step
         S[:, active] = new
-        iters[active] += 1
-        done = np.abs(step) <= TOL * np.maximum(t + step, sc)
+        iters[active] += live
+        done = live & (np.abs(step) <= TOL * np.maximum(t + step, sc))
         converged[active[done]] = np.isfinite(g[done])
-        active = active[~done & np.isfinite(g)]
-    return tau2, S[0], iters, converged
+        on[active] = live & ~done & np.isfinite(g)
+    return tau2, S, iters, converged
 
 
 def _grid_search(b: Batch, tau2: np.ndarray, ll: np.ndarray, reml: bool) -> np.ndarray:
@@ -332,7 +355,9 @@ def _likelihood(b: Batch, reml: bool, search: bool = False) -> Tau2Fit:
     for a dataset still not converged; for the datasets :func:`_suspect` finds (all with ``search``) a
     log-grid search of the likelihood, climbing again from any better grid point; then metafor's check
     that tau2 = 0 is not better."""
-    tau2, ll, iters, converged = _newton(b, _he_parts(b)[0], reml)
+    tau2, S, iters, converged = _newton(b, _he_parts(b)[0], reml)
+    ll, F = S[0], S[3]  # F: the information at tau2, for the standard error
+    redo = ~converged
     for i in np.flatnonzero(~converged):
         bi = b.subset(np.array([i]))
         tau2[i] = _brent_root(lambda t, bi=bi: float(_score_terms(bi, np.array([t]), reml)[0][0]), b.vmin[i])
@@ -344,14 +369,16 @@ def _likelihood(b: Batch, reml: bool, search: bool = False) -> Tau2Fit:
         restart = _grid_search(sub, tau2[check], ll[check], reml)
         again = np.flatnonzero(np.isfinite(restart))
         if again.size:
-            t2, ll2, it2, conv2 = _newton(sub.subset(again), restart[again], reml)
-            take = ll2 > ll[check[again]]
+            t2, S2, it2, conv2 = _newton(sub.subset(again), restart[again], reml)
+            take = S2[0] > ll[check[again]]
             idx = check[again[take]]
-            tau2[idx], ll[idx], converged[idx] = t2[take], ll2[take], conv2[take]
+            tau2[idx], ll[idx], F[idx], converged[idx] = t2[take], S2[0, take], S2[3, take], conv2[take]
             iters[check[again]] += it2
     at0 = loglik(b, np.zeros_like(tau2), reml=reml) > ll + 1e-12
     tau2 = np.where(at0, 0.0, tau2)
-    _, _, F = _score_terms(b, tau2, reml)
+    redo = np.flatnonzero(redo | at0)
+    if redo.size:
+        F[redo] = _score_terms(b.subset(redo), tau2[redo], reml)[2]
     return Tau2Fit(tau2, np.sqrt(2 / F), iters, converged | at0)
 
 
