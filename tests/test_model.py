@@ -160,3 +160,36 @@ def test_default_labels_are_made_on_demand():
     with pytest.raises(IndexError):
         res.labels[3]
     assert meta_analyze([0.1, 0.2], [0.1, 0.1], labels=["a", "b"]).labels == ("a", "b")
+
+
+# ---- the array gate (issue 11, item 9) ----------------------------------------------------------------
+
+def test_pandas_series_pair_by_index_not_position():
+    import pandas as pd
+
+    yi = pd.Series([0.1, 0.5, 0.3], index=["a", "b", "c"])
+    vi = pd.Series([0.03, 0.02, 0.01], index=["c", "b", "a"])  # same labels, another order
+    by_label = meta_analyze(yi, vi, method="EE")
+    assert by_label.estimate == pytest.approx(meta_analyze([0.1, 0.5, 0.3], [0.01, 0.02, 0.03], method="EE").estimate)
+    assert meta_analyze(yi, vi.loc[["a", "b", "c"]], method="EE").estimate == by_label.estimate  # equal indexes
+    with pytest.raises(ValueError, match=r"vi and yi are pandas Series whose indexes do not match "
+                                         r"\(only in vi: \['x'\]; only in yi: \['c'\]\)"):
+        meta_analyze(yi, pd.Series([0.01, 0.02, 0.03], index=["a", "b", "x"]))
+    with pytest.raises(ValueError, match="repeated labels"):
+        meta_analyze(yi, pd.Series([0.01, 0.02, 0.03], index=["a", "a", "b"]))
+    assert meta_analyze(yi, [0.01, 0.02, 0.03], method="EE").k == 3  # a list pairs by position
+
+
+@pytest.mark.parametrize(("values", "what"), [
+    ([True, False, True], "true/false values"),
+    (np.array([True, False, True]), "true/false values"),
+    (np.array([0.1 + 1j, 0.2, 0.3]), "complex numbers"),
+    (np.array(["2020-01-01", "2021-01-01", "2022-01-01"], dtype="datetime64[D]"), "dates/times"),
+    (np.array([1, 2, 3], dtype="timedelta64[D]"), "time spans"),
+])
+def test_bool_complex_and_datetime_input_is_refused(values, what):
+    # numpy would turn these into 1.0/0.0, drop the imaginary part, or count nanoseconds
+    with pytest.raises(ValueError, match=f"yi must be real numbers; got {what}"):
+        meta_analyze(values, [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=f"vi must be real numbers; got {what}"):
+        meta_analyze([0.1, 0.2, 0.3], values)
