@@ -59,6 +59,15 @@ def _z(xs: np.ndarray | None, yc: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=-1)
 
 
+def _yscale(yc: np.ndarray, axis: int | None) -> np.ndarray:
+    """A power of two that brings the centred effects near 1 when they are extreme (|y| < 2^-100 or >
+    2^100), else 1: their squares would be subnormal (6 digits) or overflow. Exact to apply and undo."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top = np.max(np.abs(yc), axis=axis)
+        e = np.where((top > 0) & np.isfinite(top) & ((top < 2.0**-100) | (top > 2.0**100)), -np.floor(np.log2(top)), 0.0)
+    return np.ldexp(1.0, np.clip(e, -1000, 1000).astype(int))  # 2^1024 would overflow (a subnormal y)
+
+
 #: Taylor coefficients of (1 + x)^-r: (-1)^j C(r + j - 1, j), for r = 1..3 and j = 0..TERMS.
 _COEF = {r: np.array([(-1) ** j * comb(r + j - 1, j) for j in range(TERMS + 1)], dtype=float) for r in (1, 2, 3)}
 
@@ -130,6 +139,11 @@ class Batch:
         """The coefficients b0 by which y was centred (m, p): estimates are b0 + the centred fit."""
         raise NotImplementedError
 
+    @property
+    def yscale(self) -> np.ndarray:  # pragma: no cover - abstract
+        """The power of two (m,) by which the centred y of the cross-products is multiplied."""
+        raise NotImplementedError
+
     def subset(self, rows: np.ndarray) -> "Batch":  # pragma: no cover - abstract
         """The datasets at ``rows`` (indices into the datasets)."""
         raise NotImplementedError
@@ -151,8 +165,9 @@ class DenseBatch(Batch):
     vi: np.ndarray
     present: np.ndarray  # (m, k) float 0/1
     X: np.ndarray | None  # (m, k, p) (a broadcast view when shared), or None for intercept only
-    zz: np.ndarray  # (m, d*d, k): z z' with z = (1, [x,] y - x b0), zero where absent
+    zz: np.ndarray  # (m, d*d, k): z z' with z = (1, [x,] s (y - x b0)), zero where absent
     b0: np.ndarray  # (m, p)
+    ys: np.ndarray  # (m,): s, see _yscale
 
     @classmethod
     def build(cls, yi, vi, present, X) -> "DenseBatch":  # noqa: ANN001
@@ -173,8 +188,9 @@ class DenseBatch(Batch):
             b0 = np.einsum("mij,mj->mi", np.linalg.pinv(G), np.einsum("mki,mk->mi", xs, w * yi))
         b0 = np.where(np.isfinite(b0), b0, 0.0)
         yc = (yi - np.einsum("mki,mi->mk", xs, b0)) * pres
-        zz = np.ascontiguousarray((_zz(_z(X, yc)) * pres[..., None]).transpose(0, 2, 1))  # (m, d*d, k): fast sums
-        return cls(p=p, d=2 if X is None else p + 2, m=m, yi=yi, vi=vi, present=pres, X=X, zz=zz, b0=b0)
+        ys = _yscale(yc, axis=1)
+        zz = np.ascontiguousarray((_zz(_z(X, yc * ys[:, None])) * pres[..., None]).transpose(0, 2, 1))  # fast sums
+        return cls(p=p, d=2 if X is None else p + 2, m=m, yi=yi, vi=vi, present=pres, X=X, zz=zz, b0=b0, ys=ys)
 
     @property
     def k(self) -> np.ndarray:
@@ -183,6 +199,10 @@ class DenseBatch(Batch):
     @property
     def offset(self) -> np.ndarray:
         return self.b0
+
+    @property
+    def yscale(self) -> np.ndarray:
+        return self.ys
 
     @property
     def vmin(self) -> np.ndarray:
@@ -198,7 +218,7 @@ class DenseBatch(Batch):
             return self  # every dataset still iterating: no copy
         X = None if self.X is None else self.X[rows]
         return DenseBatch(p=self.p, d=self.d, m=len(rows), yi=self.yi[rows], vi=self.vi[rows],
-                          present=self.present[rows], X=X, zz=self.zz[rows], b0=self.b0[rows])
+                          present=self.present[rows], X=X, zz=self.zz[rows], b0=self.b0[rows], ys=self.ys[rows])
 
     def moments(self, t: np.ndarray, rs: tuple[int, ...], q: int = 0) -> np.ndarray:
         t = np.asarray(t, dtype=float)
@@ -237,6 +257,7 @@ class SharedBatch(Batch):
     hi: np.ndarray  # prefix: running max of v; loo: the two largest
     own: np.ndarray  # (m,) bool: datasets summed exactly about their own centre own_b0
     own_b0: np.ndarray  # (m, p)
+    ys: float  # the scale of y in zz (see _yscale), also used for the datasets summed about their own centre
 
     @classmethod
     def build(cls, yi, vi, X, kind: str, rows: np.ndarray) -> "SharedBatch":  # noqa: ANN001
@@ -245,7 +266,8 @@ class SharedBatch(Batch):
         xs = np.ones((y.size, 1)) if X is None else np.asarray(X, dtype=float)
         sw = 1 / np.sqrt(v)
         b0 = np.linalg.lstsq(xs * sw[:, None], y * sw, rcond=None)[0]
-        zz = _zz(_z(None if X is None else xs, y - xs @ b0))
+        ys = float(_yscale(y - xs @ b0, axis=None))
+        zz = _zz(_z(None if X is None else xs, (y - xs @ b0) * ys))
         if kind == "prefix":
             lo, hi = np.minimum.accumulate(v), np.maximum.accumulate(v)
         else:
@@ -254,7 +276,7 @@ class SharedBatch(Batch):
         p, m = xs.shape[1], len(rows)
         batch = cls(p=p, d=2 if X is None else p + 2, m=m, kind=kind, rows=rows, y=y, v=v,
                     xs=None if X is None else xs, zz=zz, b0=b0, lo=lo, hi=hi, own=np.zeros(m, bool),
-                    own_b0=np.broadcast_to(b0, (m, p)).copy())
+                    own_b0=np.broadcast_to(b0, (m, p)).copy(), ys=ys)
         return batch._recentre()
 
     def _recentre(self) -> "SharedBatch":
@@ -289,6 +311,10 @@ class SharedBatch(Batch):
     @property
     def offset(self) -> np.ndarray:
         return self.own_b0
+
+    @property
+    def yscale(self) -> np.ndarray:
+        return np.full(self.m, self.ys)
 
     def _extreme(self, run: np.ndarray) -> np.ndarray:
         if self.kind == "prefix":
@@ -383,7 +409,7 @@ class SharedBatch(Batch):
             pres = self._mask(part) * base
             w = 1.0 / (self.v[None, :] + t[part, None])
             xs = np.ones((self.K, 1)) if self.xs is None else self.xs
-            yc = self.y[None, :] - self.own_b0[part] @ xs.T
+            yc = (self.y[None, :] - self.own_b0[part] @ xs.T) * self.ys
             Z = _z(None if self.xs is None else np.broadcast_to(xs, (part.size,) + xs.shape), yc)
             for n, r in enumerate(rs):
                 c = pres if r == 0 else pres * w**r

@@ -15,8 +15,11 @@ from ._batch import Batch, DenseBatch
 def _split(b: Batch, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """X'DX (m, p, p), X'Dy (m, p), y'Dy (m,) and sum(d) (m,) from one cross-product matrix (views)."""
     lo = 1 if b.has_x else 0  # the coefficient rows: 0 (the 1 of intercept only) or 1..p
-    iy = b.iy
-    return T[:, lo:lo + b.p, lo:lo + b.p], T[:, lo:lo + b.p, iy], T[:, iy, iy], T[:, 0, 0]
+    iy, s = b.iy, b.yscale  # y was multiplied by s (a power of two, usually 1): undone exactly here
+    h, c = T[:, lo:lo + b.p, iy], T[:, iy, iy]
+    if (s != 1).any():
+        h, c = h / s[:, None], c / s / s  # (s**2 itself may overflow)
+    return T[:, lo:lo + b.p, lo:lo + b.p], h, c, T[:, 0, 0]
 
 
 def _inv(G: np.ndarray) -> np.ndarray:

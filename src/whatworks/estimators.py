@@ -120,7 +120,7 @@ def _sj(b: Batch) -> Tau2Fit:
     (T0,) = b.moments(np.zeros(b.m), (0,))
     # unweighted sum of squares of the raw y = y_c + x'b0 about their mean, from the centred sums
     G, h, c, n = _split(b, T0)
-    sy, sx = T0[:, 0, b.iy], T0[:, 0, b.ix]
+    sy, sx = T0[:, 0, b.iy] / b.yscale, T0[:, 0, b.ix]  # (the y entry, unscaled as _split does)
     b0 = b.offset
     cx = G - sx[:, :, None] * sx[:, None, :] / n[:, None, None]
     ss = c - sy**2 / n + 2 * np.einsum("mi,mi->m", b0, h - sx * (sy / n)[:, None]) + _quad(b0, cx)
