@@ -76,3 +76,24 @@ def test_words_for_every_strategy():
     assert words("social_access") == "Opportunities for social contact"
     assert words("something_new") == "something new"
     assert np.isfinite(GradeRules().ois())
+
+
+@pytest.mark.parametrize("case", REGTEST, ids=lambda c: c["test"])
+def test_contrast_adjusted_for_precision_equals_metafor(case):
+    from whatworks.finding.sensitivity import _adjusted_contrast_row
+
+    row = _adjusted_contrast_row(strategy_contrasts(FIXTURE, method="REML", test=case["test"]))
+    ref = case["adjusted"]  # rma(yi, vi, mods = ~ I(strategy != ref) + sqrt(vi)): coefficient 1 = -difference
+    assert row["estimate"] == pytest.approx(-ref["coef"][1], rel=RTOL)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-ref["ci_high"][1], -ref["ci_low"][1]), rel=RTOL)
+    assert row["pvalue"] == pytest.approx(ref["pvalue"][1], rel=RTOL)
+
+
+def test_grade_reads_the_3psm_only():
+    from whatworks.finding.certainty import selection_adjusted
+
+    table = pd.DataFrame({"method": ["random-effects model", "3PSM", "PET-PEESE"], "estimate": [-0.3, -0.2, -0.05],
+                          "ci_low": [-0.5, -0.45, -0.8], "ci_high": [-0.1, 0.05, 0.7], "estimable": [True, True, True]})
+    assert selection_adjusted({"social_cognition": table}) == {"social_cognition": [("3PSM", -0.2, -0.45, 0.05)]}
+    table.loc[1, "estimable"] = False
+    assert selection_adjusted({"social_cognition": table}) == {"social_cognition": []}

@@ -1,4 +1,5 @@
-"""meta_analyze against metafor 3.8.1 (tests/reference/rma.json, from metafor_reference.R).
+"""meta_analyze against metafor 3.8.1 (tests/reference/rma.json, from metafor_reference.R; test="t" and
+"adhoc" from tests/reference/rma_tests.json, written by publication_bias.R).
 
 Tolerance: RTOL = 1e-6 relative. The reference was computed with metafor's convergence threshold at
 1e-12, and the reference README reports <= 3e-10 relative error of metafor's tau2 against the exact
@@ -19,7 +20,8 @@ from whatworks import meta_analyze
 RTOL, ATOL = 1e-6, 1e-9
 CASES = reference("rma")["cases"]
 SCALARS = ("estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "tau2", "i2", "h2", "q", "q_pvalue",
-           "pi_low", "pi_high", "se_tau2", "tau2_ci_low", "tau2_ci_high")  # fmt: skip
+           "pi_low", "pi_high", "se_tau2", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low",
+           "h2_ci_high")  # fmt: skip
 
 
 def _id(case: dict) -> str:
@@ -36,13 +38,41 @@ def test_matches_metafor(case):
         if want is None:  # metafor gives no value (EE: no tau2 CI, no se_tau2; k = 1: no confint)
             assert np.isnan(getattr(res, name)), name
             continue
-        if name == "tau2_ci_high" and ref["k"] == 2 and want == 100:
+        if name in ("tau2_ci_high", "i2_ci_high", "h2_ci_high") and ref["k"] == 2 and ref["tau2_ci_high"] == 100:
             continue  # metafor's search cap tau2.max = 100, not a real bound (see reference README)
         np.testing.assert_allclose(getattr(res, name), want, rtol=RTOL, atol=ATOL, err_msg=name)
     np.testing.assert_allclose(res.weights, ref["weights"], rtol=RTOL, atol=ATOL)
     assert res.q_df == ref["q_df"]
     if case["test"] == "knha" and ref["k"] > 1:
         assert res.df == ref["df"]
+
+
+T_CASES = reference("rma_tests")["cases"]
+T_FIELDS = ("estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "df", "tau2", "i2", "h2", "q", "q_pvalue",
+            "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high", "pi_low", "pi_high")
+
+
+@pytest.mark.parametrize("case", T_CASES, ids=_id)
+def test_t_and_adhoc_match_metafor(case):
+    """test="t" (model-based SE, t on k - 1 df) and "adhoc" (Knapp-Hartung truncated at s2w >= 1)."""
+    ref = case["fit"]
+    data = reference("rma_tests")["datasets"][case["dataset"]]
+    res = meta_analyze(data["yi"], data["vi"], method=case["method"], test=case["test"])
+    assert ref["test_used"] == case["test"]
+    for name in T_FIELDS:
+        want = np.nan if ref[name] is None else ref[name]
+        np.testing.assert_allclose(getattr(res, name), want, rtol=RTOL, atol=ATOL, err_msg=name)
+    if case["test"] == "adhoc":
+        assert res.se >= meta_analyze(data["yi"], data["vi"], method=case["method"], test="t").se * (1 - 1e-12)
+
+
+def test_t_and_adhoc_bracket_knha():
+    """"adhoc" is "knha" when s2w >= 1 and "t" otherwise; "t" has the z SE with a t quantile."""
+    data = reference("rma_tests")["datasets"]["bcg"]
+    z, t, kn, ad = (meta_analyze(data["yi"], data["vi"], test=x) for x in ("z", "t", "knha", "adhoc"))
+    assert t.se == pytest.approx(z.se, rel=1e-12) and t.df == z.k - 1 and t.ci_high > z.ci_high
+    assert ad.se == pytest.approx(max(kn.se, t.se), rel=1e-12)
+    assert "t(df = 12)" in t.summary() and "I^2 = " in t.summary() and "95% CI [" in t.summary().split("I^2")[1]
 
 
 def test_k1_is_the_single_study():
@@ -69,7 +99,7 @@ def test_boundary_is_explained():
         ([], [], {}, "no effects given"),
         ([0.1, "a", 0.3], [0.1, 0.1, 0.1], {}, r"yi must be numeric; non-numeric values at position \[1\]: 'a'"),
         ([0.1, 0.2], [0.1, 0.1], {"method": "reml"}, r"unknown method='reml'; expected one of 'EE', 'DL', 'REML'"),
-        ([0.1, 0.2], [0.1, 0.1], {"test": "t"}, r"unknown test='t'; expected one of 'z', 'knha'"),
+        ([0.1, 0.2], [0.1, 0.1], {"test": "hksj"}, r"unknown test='hksj'; expected one of 'z', 't', 'knha', 'adhoc'"),
         ([0.1, 0.2], [0.1, 0.1], {"level": 1.5}, "level must be in"),
         ([0.1, 0.2], [0.1, 0.1], {"labels": ["a"]}, "labels must have one entry per effect"),
     ],

@@ -257,3 +257,97 @@ def test_import_whatworks_does_not_import_pyplot():
             "print('matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- publication bias and sensitivity figures ---------------------------------------------------------
+
+from whatworks import baujat, gosh, meta_regress, pet_peese, selection_model  # noqa: E402
+from whatworks.plots import (  # noqa: E402
+    baujat_plot,
+    bubble_plot,
+    cumulative_forest_plot,
+    gosh_plot,
+    radial_plot,
+)
+
+
+def test_baujat_plot_draws_metafors_coordinates(bcg):
+    _, res = bcg
+    b = baujat(res)
+    fig, ax = plt.subplots()
+    assert baujat_plot(b, ax=ax) is ax
+    pts = _gid(ax, "baujat-studies")[0].get_offsets()
+    np.testing.assert_allclose(pts, np.column_stack([b.x, b.y]))
+    assert len(_gid(ax, "baujat-label")) == res.k
+    assert len(_gid(baujat_plot(b, n_labels=3), "baujat-label")) == 3
+
+
+def test_gosh_plot_hexbin_marginals_and_highlight(bcg):
+    _, res = bcg
+    g = gosh(res)
+    ax = gosh_plot(g, highlight=0)
+    assert _gid(ax, "gosh-hexbin") and len(ax.child_axes) == 2
+    assert len(_gid(ax, "gosh-highlight")[0].get_offsets()) == int(g.incl[:, 0].sum())
+    assert "8,191 subsets (all) of 13 studies" in _texts(ax)
+    fig, ax2 = plt.subplots()
+    assert gosh_plot(g, ax=ax2, marginals=False) is ax2 and not ax2.child_axes
+
+
+def test_bubble_plot_line_bands_and_bubbles():
+    data = reference("regression")["data"]
+    frame = pd.DataFrame({"yi": data["yi"], "vi": data["vi"], "ablat": data["ablat"], "year": data["year"]})
+    res = meta_regress(frame, "~ ablat + year")
+    ax = bubble_plot(res, "ablat")
+    assert len(_gid(ax, "bubble-studies")[0].get_offsets()) == res.k
+    assert len(_gid(ax, "bubble-pi")) == 2 and _gid(ax, "bubble-ci")
+    line = _gid(ax, "bubble-line")[0]
+    x0 = line.get_xdata()[0]  # the other moderator at its mean, as metafor's regplot
+    want = res.coef[0] + res.coef[1] * x0 + res.coef[2] * np.mean(data["year"])
+    assert line.get_ydata()[0] == pytest.approx(want)
+    assert not _gid(bubble_plot(res, pi=False), "bubble-pi")
+    with pytest.raises(ValueError, match="mod must be one of"):
+        bubble_plot(res, "latitude")
+
+
+def test_cumulative_forest_plot_rows_match_cumulative():
+    case = next(c for c in reference("bias")["cases"] if c["dataset"] == "bcg" and c["method"] == "REML")
+    res = meta_analyze(case["yi"], case["vi"], labels=[f"Trial {i + 1}" for i in range(len(case["yi"]))])
+    cum = case["cumul"]
+    ax = cumulative_forest_plot(res, order=cum["order"])
+    assert len(_gid(ax, "cumulative-points")[0].get_offsets()) == res.k
+    texts = _texts(ax)
+    first = cum["order"][0]
+    assert f"+ Trial {first + 1}" in texts
+    assert f"{_fmt(cum['estimate'][-1])} [{_fmt(cum['ci_low'][-1])}, {_fmt(cum['ci_high'][-1])}]" in texts
+
+
+def test_radial_plot_coordinates(bcg):
+    _, res = bcg
+    ax = radial_plot(res)
+    s = np.sqrt(res.vi + res.tau2)
+    np.testing.assert_allclose(_gid(ax, "radial-studies")[0].get_offsets(), np.column_stack([1 / s, res.yi / s]))
+    line = _gid(ax, "radial-estimate")[0]
+    assert line.get_ydata()[1] == pytest.approx(res.estimate * line.get_xdata()[1])
+
+
+def test_funnel_marks_3psm_and_pet_peese():
+    case = next(c for c in reference("bias")["cases"] if c["dataset"] == "hackshaw1998" and c["method"] == "REML")
+    res = meta_analyze(case["yi"], case["vi"])
+    sel, pp = selection_model(res), pet_peese(res)
+    ax = funnel_plot(res, selection=sel, pet_peese=pp)
+    assert _gid(ax, "funnel-selection")[0].get_xdata()[0] == pytest.approx(sel.estimate)
+    assert _gid(ax, "funnel-pet-peese-estimate")[0].get_offsets()[0, 0] == pytest.approx(pp.estimate)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"3PSM estimate {_fmt(sel.estimate)}" in labels
+    assert any(t.startswith(f"{pp.chosen} (PET-PEESE) estimate") for t in labels)
+
+
+def test_new_figures_render_identically_twice(bcg):
+    _, res = bcg
+    g = gosh(res)
+    outputs = []
+    for _ in range(2):
+        figs = [gosh_plot(g).figure, baujat_plot(baujat(res)).figure, radial_plot(res).figure]
+        outputs.append([(_render(f, "png"), _render(f, "svg")) for f in figs])
+        plt.close("all")
+    assert outputs[0] == outputs[1]

@@ -151,7 +151,7 @@ def test_level_only_in_dropped_rows_gets_no_column():
         (BCG, "~ ablat", {"yi": "g"}, r"yi column 'g' not in the frame; available columns: \['yi', 'vi'"),
         (BCG, "~ latitude", {}, r"(?s)cannot build the model matrix of mods=.~ latitude.*available columns"),
         (BCG, "~ ablat", {"method": "reml"}, r"unknown method='reml'"),
-        (BCG, "~ ablat", {"test": "t"}, r"unknown test='t'"),
+        (BCG, "~ ablat", {"test": "hksj"}, r"unknown test='hksj'"),
         (BCG, "~ ablat + I(2 * ablat)", {}, r"not of full column rank"),
         (BCG.head(2), "~ ablat", {}, r"too few effects: k = 2 for p = 2"),
         (BCG.assign(vi=-BCG["vi"]), "~ ablat", {}, r"vi must be positive"),
@@ -180,3 +180,22 @@ def test_result_is_frozen_and_shows_itself():
     assert "F(df1 = 3, df2 = 9)" in res.summary()
     assert "meta_regress" not in repr(res) and "qm=" in repr(res)
     assert "<table" in res._repr_html_() and "C(alloc)[T.random]" in res._repr_html_()
+
+
+T_REG = reference("rma_tests")["regression"]
+
+
+@pytest.mark.parametrize("case", T_REG["cases"], ids=lambda c: f"{c['formula']}-{c['method']}-{c['test']}")
+def test_t_and_adhoc_match_metafor(case):
+    """rma(yi, vi, mods, test = "t" | "adhoc"): t tests on k - p df and F(m, k - p) for QM
+    (tests/reference/rma_tests.json, written by publication_bias.R)."""
+    d = T_REG["data"]
+    frame = pd.DataFrame({"yi": d["yi"], "vi": d["vi"], "ablat": d["ablat"], "alloc": d["alloc"]})
+    res = meta_regress(frame, case["formula"].replace("factor(alloc)", "C(alloc)"), method=case["method"],
+                       test=case["test"])
+    for name in ("coef", "se", "stat", "pvalue", "ci_low", "ci_high"):
+        np.testing.assert_allclose(getattr(res, name), case[name], rtol=RTOL, atol=ATOL, err_msg=name)
+    np.testing.assert_allclose([res.qm, res.qm_pvalue, res.tau2], [case["qm"], case["qm_pvalue"], case["tau2"]],
+                               rtol=RTOL, atol=ATOL)
+    assert (res.df, res.qm_df, res.qm_df2) == (case["df"], case["qm_df"], case["qm_df2"])
+    assert "F(df1" in res.summary()

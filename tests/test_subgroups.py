@@ -172,7 +172,7 @@ def test_ee_keeps_single_study_groups():
         ({"by": "g", "label": "name"}, r"label column 'name' not in the frame"),
         ({"by": "g", "tau2": "pooled"}, r"unknown tau2='pooled'; expected one of 'separate', 'common'"),
         ({"by": "g", "method": "reml"}, r"unknown method='reml'"),
-        ({"by": "g", "test": "t"}, r"unknown test='t'"),
+        ({"by": "g", "test": "hksj"}, r"unknown test='hksj'"),
     ],
 )
 def test_bad_input_names_the_problem(kwargs, message):

@@ -24,20 +24,30 @@ from .effects import (
     smd_from_t,
     smd_to_log_or,
 )
+from .baujat import BaujatResult, baujat
 from .bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
+from .excess import ExcessResult, excess_significance
+from .failsafe import FailSafeResult, fail_safe_n
+from .gosh import GoshResult, gosh
+from .henmi_copas import HenmiCopasResult, henmi_copas
 from .grade import Certainty, CertaintyTable, GradeInput, GradeRules, certainty_table, grade_certainty
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
 from ._validation import UnstableResultWarning
 from .multilevel import MultilevelResult, fit_three_level
 from .overlap import OverlapResult, review_overlap
+from .permutation import PermutationResult, permutation_test
 from .regression import RegressionResult, meta_regress
 from .results import MetaResult
 from .robust import RobustResult, robust
+from .selection import SelectionResult, selection_model
+from .smallstudy import PetPeeseResult, pet_peese, small_study_summary
 from .subgroups import SubgroupResult, by_subgroup
 
 __version__ = "0.1.0"
 __all__ = [
+    "baujat",
+    "BaujatResult",
     "by_subgroup",
     "Certainty",
     "certainty_table",
@@ -47,13 +57,21 @@ __all__ = [
     "EffectSize",
     "egger_test",
     "EggerResult",
+    "excess_significance",
+    "ExcessResult",
+    "fail_safe_n",
+    "FailSafeResult",
     "FindingResult",
     "fisher_z",
     "fit_three_level",
+    "gosh",
+    "GoshResult",
     "grade_certainty",
     "GradeInput",
     "GradeRules",
     "hedges_correction",
+    "henmi_copas",
+    "HenmiCopasResult",
     "influence",
     "InfluenceResult",
     "leave_one_out",
@@ -70,6 +88,10 @@ __all__ = [
     "MultilevelResult",
     "or_to_smd",
     "OverlapResult",
+    "permutation_test",
+    "PermutationResult",
+    "pet_peese",
+    "PetPeeseResult",
     "rank_test",
     "RankResult",
     "RegressionResult",
@@ -77,6 +99,9 @@ __all__ = [
     "robust",
     "RobustResult",
     "run_finding",
+    "selection_model",
+    "SelectionResult",
+    "small_study_summary",
     "smcc",
     "smcr",
     "smd",

@@ -57,7 +57,8 @@ def f_sf(x, dfn, dfd):
 
 
 def two_sided_p(stat, df, test: str):
-    """Two-sided p-value of a z (``test="z"``) or a t statistic on ``df`` (``test="knha"``)."""
-    if test == "knha":
+    """Two-sided p-value of a z (``test="z"``) or a t statistic on ``df`` (every other test: "t", "knha",
+    "adhoc")."""
+    if test != "z":
         return 2 * t_sf(np.abs(stat), df)
     return 2 * norm_sf(np.abs(stat))

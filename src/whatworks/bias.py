@@ -60,8 +60,8 @@ class EggerResult:
         return pd.DataFrame([{f: getattr(self, f) for f in self.__dataclass_fields__}])
 
     def summary(self) -> str:
-        stat = "t" if self.test == "knha" else "z"
-        dfs = f"(df = {self.df:g})" if self.test == "knha" else ""
+        stat = "z" if self.test == "z" else "t"
+        dfs = "" if self.test == "z" else f"(df = {self.df:g})"
         pct = f"{100 * self.level:g}%"
         return "\n".join([
             f"Regression test for funnel plot asymmetry (Egger; predictor sqrt(vi), {self.method}, k = {self.k})",

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import _dist
 from ._batch import Batch
-from ._wls import _e2, _quad, _split, _trp, _trpp, _wls, heterogeneity, loglik, q_stat, wls_fit
+from ._wls import _e2, _quad, _split, _trp, _trpp, _wls, heterogeneity, loglik, q_stat, wls, wls_fit
 
-__all__ = ["METHODS", "Batch", "Tau2Fit", "estimate_tau2", "fit_tau2", "loglik", "q_stat", "solve_q", "wls_fit",
+__all__ = ["METHODS", "Batch", "Tau2Fit", "estimate_tau2", "fit_tau2", "loglik", "q_stat", "solve_q", "wls", "wls_fit",
            "heterogeneity"]
 
 METHODS = ("EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")

@@ -22,7 +22,10 @@ from .results import MetaResult, StudyLabels
 if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in meta_analyze
     from .multilevel import MultilevelResult
 
-TESTS = ("z", "knha")
+TESTS = ("z", "t", "knha", "adhoc")
+#: Tests with t quantiles on k - p df (metafor 3.8 ``rma.uni``): "t" keeps the model-based SE, "knha" scales
+#: it by the Knapp-Hartung factor s2w, "adhoc" by max(1, s2w).
+T_TESTS = ("t", "knha", "adhoc")
 
 
 def fit_batch(
@@ -40,8 +43,9 @@ def fit_batch(
 
     Keys: ``beta`` (m, p), ``vb`` (m, p, p), ``tau2``, ``se_tau2``, ``iterations``, ``converged``,
     ``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``, ``s2w`` (Knapp-Hartung scale, 1 for "z"), ``df``
-    (residual df used by "knha"; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k; ``None``
-    for the leave-one-out and cumulative layouts, ``Batch.leave_one_out`` / ``Batch.prefixes``).
+    (residual df k - p of the t tests; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k; ``None``
+    for the leave-one-out and cumulative layouts, ``Batch.leave_one_out`` / ``Batch.prefixes``),
+    ``vt`` (the "typical" within-study variance of I² and H²; NaN for "EE").
     Inputs are assumed valid (see :func:`check_effects`).
     """
     k, p = batch.k, batch.p
@@ -59,15 +63,18 @@ def fit_batch(
             above = q > q_df  # 100 (Q - df) / Q only there: a subnormal Q would overflow it
             i2[above] = 100 * (q[above] - q_df[above]) / q[above]
             h2 = q / q_df
+            s2 = np.full(q.shape, np.nan)
         else:
             s2 = q_df / trp0  # "typical" within-study variance
             i2 = 100 * tau2 / (s2 + tau2)
             h2 = tau2 / s2 + 1
 
-    if test == "knha":
+    if test in T_TESTS:
         df = (k - p).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(df > 0, rss / df, np.nan)
+            s2w = np.where(df > 0, rss / df, np.nan) if test != "t" else np.ones(k.shape)
+        if test == "adhoc":  # metafor: the Knapp-Hartung factor truncated below at 1
+            s2w = np.where(s2w < 1, 1.0, s2w)
         crit = _dist.t_ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
     else:
         df = np.full(k.shape, np.inf)
@@ -94,6 +101,7 @@ def fit_batch(
         "df": df,
         "crit": crit,
         "weights": weights,
+        "vt": s2,
     }
 
 
@@ -162,9 +170,11 @@ def meta_analyze(
         Sampling variances, strictly positive.
     method : {"REML", "ML", "DL", "PM", "EB", "HS", "SJ", "HE", "EE"}
         tau² estimator, with metafor's spellings; "EE" is the common-effect (equal-effects) model.
-    test : {"z", "knha"}
-        Wald-type z inference, or the Knapp-Hartung (Hartung-Knapp-Sidik-Jonkman) adjustment with a
-        t distribution on k - 1 df.
+    test : {"z", "t", "knha", "adhoc"}
+        Inference as metafor 3.8: Wald-type z; "t", the same standard error with a t distribution on
+        k - 1 df; "knha", the Knapp-Hartung (Hartung-Knapp-Sidik-Jonkman) adjustment, which scales the
+        variance by ``s2w`` (not truncated) and uses t on k - 1 df; "adhoc", Knapp-Hartung with
+        ``s2w`` truncated below at 1 (never narrower than "t").
     level : float
         Confidence level for CI, tau² CI and prediction interval (0.95 or 95).
     labels : sequence of str, optional
@@ -178,8 +188,9 @@ def meta_analyze(
     Returns
     -------
     MetaResult or MultilevelResult
-        Frozen result with estimate, se, CI, p-value, tau² (with Q-profile CI), I², H², Q, the
-        prediction interval and the study weights (percent); a ``MultilevelResult`` when ``cluster``
+        Frozen result with estimate, se, CI, p-value, tau² (with Q-profile CI), I² and H² (with the
+        intervals implied by the tau² CI, as metafor's ``confint()``), Q, the prediction interval and
+        the study weights (percent); a ``MultilevelResult`` when ``cluster``
         is given.
 
     Raises
@@ -247,6 +258,9 @@ def meta_analyze(
     if not (fit_method == "EE" or k == 1):
         if tau2 == 0:
             notes.append("tau2 is estimated at its boundary 0: the random-effects fit equals the common-effect fit.")
+    vt = float(f["vt"][0])  # I² and H² bounds from the tau² bounds (metafor confint.rma.uni)
+    i2_ci = tuple(100 * t / (vt + t) for t in tau2_ci)
+    h2_ci = tuple(t / vt + 1 for t in tau2_ci)
     half_pi = crit * np.sqrt(se**2 + tau2)
     if not bool(f["converged"][0]):  # pragma: no cover - the Brent fallback always converges
         notes.append("the tau2 estimator did not converge")
@@ -264,6 +278,10 @@ def meta_analyze(
         tau2_ci_high=tau2_ci[1],
         i2=float(f["i2"][0]) if k > 1 else 0.0,  # metafor: I2 = 0, H2 = 1 when k = 1
         h2=float(f["h2"][0]) if k > 1 else 1.0,
+        i2_ci_low=i2_ci[0],
+        i2_ci_high=i2_ci[1],
+        h2_ci_low=h2_ci[0],
+        h2_ci_high=h2_ci[1],
         q=float(f["q"][0]),
         q_df=int(f["q_df"][0]),
         q_pvalue=float(f["q_pvalue"][0]),

@@ -65,7 +65,7 @@ def fit_mods(
     except np.linalg.LinAlgError:  # zero residual variance under knha: no test is possible
         qm = np.nan
     m = btt.size
-    if test == "knha":
+    if test != "z":  # "t", "knha", "adhoc": F test on (m, k - p) df, as metafor
         qm /= m
         qm_df2: int | None = k - p
         qm_pvalue = float(_dist.f_sf(qm, m, k - p))
@@ -236,7 +236,7 @@ class RegressionResult:
         pred = X @ self.coef
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.vcov, X))
         q = 0.5 + self.level / 2
-        crit = _dist.t_ppf(q, self.df) if self.test == "knha" else _dist.norm_ppf(q)
+        crit = _dist.norm_ppf(q) if self.test == "z" else _dist.t_ppf(q, self.df)
         half_pi = crit * np.sqrt(se**2 + self.tau2)
         return pd.DataFrame({"pred": pred, "se": se, "ci_low": pred - crit * se, "ci_high": pred + crit * se,
                              "pi_low": pred - half_pi, "pi_high": pred + half_pi})  # fmt: skip
@@ -251,7 +251,7 @@ class RegressionResult:
 
     def _model_lines(self) -> list[str]:
         """The model-level lines of :meth:`summary` (residual tau², I², H², R², QE, QM), shared by the HTML."""
-        if self.test == "knha":
+        if self.test != "z":
             qm = f"F(df1 = {self.qm_df}, df2 = {self.qm_df2}) = {_fmt(self.qm)}"
         else:
             qm = f"QM(df = {self.qm_df}) = {_fmt(self.qm)}"
@@ -335,8 +335,9 @@ def meta_regress(
         Column names of the effect sizes and sampling variances.
     method : {"REML", "ML", "DL", "PM", "EB", "HS", "SJ", "HE", "EE"}
         tau² estimator (metafor's names); "EE" fits a common-effect (fixed-effects) meta-regression.
-    test : {"z", "knha"}
-        Wald z / chi-square tests, or Knapp-Hartung: t tests on k - p df and F(m, k - p) for QM.
+    test : {"z", "t", "knha", "adhoc"}
+        Wald z / chi-square tests; or t tests on k - p df and F(m, k - p) for QM, with the model-based
+        covariance ("t"), Knapp-Hartung-scaled ("knha") or scaled by max(1, s2w) ("adhoc"), as metafor.
     level : float
         Confidence level (0.95 or 95).
     cluster : str, optional

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Columns of :meth:`MetaResult.to_frame`, in display order.
 META_COLUMNS = (
     "k", "estimate", "se", "stat", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high",
-    "tau2", "se_tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_df", "q_pvalue",
+    "tau2", "se_tau2", "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2", "h2_ci_low",
+    "h2_ci_high", "q", "q_df", "q_pvalue",
     "method", "test", "level",
 )  # fmt: skip
 
@@ -124,7 +125,8 @@ class MetaResult:
     k : int
         Number of effects.
     estimate, se, stat, pvalue : float
-        Pooled effect, its standard error, the z (or t for "knha") statistic and two-sided p-value.
+        Pooled effect, its standard error, the z (or t for "t", "knha", "adhoc") statistic and two-sided
+        p-value.
     ci_low, ci_high : float
         Confidence interval of the pooled effect at ``level``.
     tau2, se_tau2 : float
@@ -133,12 +135,16 @@ class MetaResult:
         Q-profile confidence interval of tau² (NaN for the common-effect model).
     i2 : float
         I², in percent. h2 : H².
+    i2_ci_low, i2_ci_high, h2_ci_low, h2_ci_high : float
+        Confidence intervals of I² (percent) and H², from the Q-profile tau² bounds as metafor's
+        ``confint()``: ``100 tau2 / (vt + tau2)`` and ``1 + tau2 / vt`` with vt the typical within-study
+        variance (NaN for the common-effect model and for k = 1).
     q, q_df, q_pvalue : float, int, float
         Cochran's Q test of heterogeneity.
     pi_low, pi_high : float
         Prediction interval for the true effect in a new study (equals the CI when tau² = 0 or "EE").
     df : float
-        Degrees of freedom of the t distribution ("knha"), ``inf`` for "z".
+        Degrees of freedom of the t distribution (k - 1 for "t", "knha", "adhoc"), ``inf`` for "z".
     weights : ndarray
         Study weights in percent.
     yi, vi : ndarray
@@ -180,6 +186,10 @@ class MetaResult:
     iterations: int = 0
     converged: bool = True
     notes: tuple[str, ...] = ()
+    i2_ci_low: float = np.nan
+    i2_ci_high: float = np.nan
+    h2_ci_low: float = np.nan
+    h2_ci_high: float = np.nan
 
     def __post_init__(self) -> None:
         _freeze(self)
@@ -215,14 +225,18 @@ class MetaResult:
         """Plain-text summary in the spirit of metafor's ``print.rma``."""
         r = self.to_frame().iloc[0]
         model = "Common-effect (EE)" if self.method == "EE" else f"Random-effects ({self.method})"
-        stat = "t" if self.test == "knha" else "z"
-        dfs = f"(df = {self.df:g})" if self.test == "knha" else ""
+        stat = "z" if self.test == "z" else "t"
+        dfs = "" if self.test == "z" else f"(df = {self.df:g})"
         pct = f"{100 * self.level:g}%"
+        i2_ci = h2_ci = ""
+        if not np.isnan(r.i2_ci_low):
+            i2_ci = f" {pct} CI [{_fmt(r.i2_ci_low, 2)}, {_fmt(r.i2_ci_high, 2)}]"
+            h2_ci = f" {pct} CI [{_fmt(r.h2_ci_low, 2)}, {_fmt(r.h2_ci_high, 2)}]"
         lines = [
             f"{model} model (k = {self.k}); test = {self.test!r}",
             "",
             f"tau^2 = {_fmt(r.tau2)} (SE = {_fmt(r.se_tau2)}), {pct} CI [{_fmt(r.tau2_ci_low)}, {_fmt(r.tau2_ci_high)}]",
-            f"I^2 = {_fmt(r.i2, 2)}%, H^2 = {_fmt(r.h2, 2)}",
+            f"I^2 = {_fmt(r.i2, 2)}%{i2_ci}, H^2 = {_fmt(r.h2, 2)}{h2_ci}",
             f"Q(df = {self.q_df}) = {_fmt(r.q)}, p = {_pval(r.q_pvalue)}",
             "",
             f"estimate = {_fmt(r.estimate)}, se = {_fmt(r.se)}, {stat}{dfs} = {_fmt(r.stat)}, p = {_pval(r.pvalue)}",

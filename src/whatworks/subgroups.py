@@ -270,8 +270,8 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     for lev in levels:
         sel = groups == lev
         k = int(sel.sum())
-        if k < 2 and (method != "EE" or test == "knha"):
-            why = "a random-effects model" if method != "EE" else "test='knha' (k - 1 df)"
+        if k < 2 and (method != "EE" or test != "z"):
+            why = "a random-effects model" if method != "EE" else f"test={test!r} (k - 1 df)"
             skipped.append(Skipped("subgroup", lev, f"too small to fit {why} (k = {k})"))
             continue
         lab = [labels[i] for i in np.flatnonzero(sel)]

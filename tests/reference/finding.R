@@ -42,8 +42,11 @@ for (test in c("knha", "z")) {
   binary_fit <- rma(yi, vi, mods = ~ I(strategy != "social_cognition"), data = dat, method = "REML", test = test,
                     control = ctrl)
   rt <- regtest(binary_fit)
+  adj <- rma(yi, vi, mods = ~ I(strategy != "social_cognition") + sqrt(vi), data = dat, method = "REML",
+             test = test, control = ctrl)
   regtests[[length(regtests) + 1]] <- list(method = "REML", test = test, stat = unname(rt$zval),
-                                           pvalue = unname(rt$pval), df = if (is.null(rt$ddf)) NA else rt$ddf)
+                                           pvalue = unname(rt$pval), df = if (is.null(rt$ddf)) NA else rt$ddf,
+                                           adjusted = fields(adj))
 }
 
 meta <- list(generated = format(Sys.time(), "%Y-%m-%d"), R = R.version.string,

@@ -25,6 +25,23 @@ from .strategies import StrategyPooling
 Adjusted = Mapping[str, Sequence[tuple[str, float, float, float]]]
 
 
+#: The small-study adjustment GRADE's publication-bias domain reads (PET-PEESE is shown in the sensitivity
+#: table but not used here: its interval is uninformative with few trials and it is biased under
+#: heterogeneity, Carter et al. 2019).
+GRADE_ADJUSTMENT = "3PSM"
+
+
+def selection_adjusted(small_study: Mapping[str, pd.DataFrame]) -> dict[str, list[tuple[str, float, float, float]]]:
+    """The estimable :data:`GRADE_ADJUSTMENT` rows of each strategy's ``small_study_summary``, as
+    ``assess_certainty(adjusted=...)`` takes them."""
+    out: dict[str, list[tuple[str, float, float, float]]] = {}
+    for strategy, table in small_study.items():
+        r = table[(table["method"] == GRADE_ADJUSTMENT) & table["estimable"].astype(bool)]
+        out[strategy] = [(GRADE_ADJUSTMENT, float(x.estimate), float(x.ci_low), float(x.ci_high))
+                         for x in r.itertuples()]
+    return out
+
+
 def words(strategy: str) -> str:
     """A strategy in words (``social_access`` -> "Opportunities for social contact")."""
     return STRATEGY_LABELS.get(strategy, strategy.replace("_", " "))

@@ -14,9 +14,16 @@ import numpy as np
 import pandas as pd
 
 from ..multilevel import MultilevelResult, fit_three_level
-from ..robust import robust
 from ..results import _fmt, frame_to_html
-from .contrast import CONTRAST_COLUMNS, ContrastResult, arm_sizes, coef_difference, contrast_row, level_name
+from ..robust import robust
+from .contrast import (
+    CONTRAST_COLUMNS,
+    ContrastResult,
+    arm_sizes,
+    coef_difference,
+    contrast_row,
+    level_name,
+)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ named in every class-I reason.
 from __future__ import annotations
 
 import numpy as np
+
 from .. import _dist
 
 #: Thresholds of the credibility classes.

@@ -10,7 +10,8 @@ from ..data.recompute import recompute_effects, settings_of
 from ..data.settings import EffectSettings
 from ..grade import CertaintyTable
 from ..results import frame_to_html
-from .certainty import assess_certainty
+from ..smallstudy import small_study_summary
+from .certainty import assess_certainty, selection_adjusted
 from .claims import ClaimsResult, claims_table
 from .compare import ComparisonResult, compare_published
 from .contrast import DELTA, ContrastResult, strategy_contrasts
@@ -155,11 +156,13 @@ def run_finding(
     contrast = strategy_contrasts(primary, reference=reference, others=others, method=method, test=test, delta=delta)
     dependence = dependence_analysis(contrast)
     outliers = strategy_outliers(primary, pooling)
+    small = {s: small_study_summary(fit) for s, fit in pooling.fits.items()}
     sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
                                        reference=reference, others=others, method=method, test=test, delta=delta,
-                                       settings=settings, flagged=outliers.flagged["study_id"].tolist())
+                                       settings=settings, flagged=outliers.flagged["study_id"].tolist(),
+                                       small_study=small)
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
-    certainty = assess_certainty(primary, pooling, contrast)
+    certainty = assess_certainty(primary, pooling, contrast, adjusted=selection_adjusted(small))
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)

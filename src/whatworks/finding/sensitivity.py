@@ -8,7 +8,7 @@ effects per strategy (Egger's test, trim and fill).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +19,16 @@ from ..bias import egger_test, trim_and_fill
 from ..data.recompute import settings_of
 from ..data.settings import EffectSettings
 from ..influence import _batch_fit
-from ..results import _fmt, frame_to_html, int_counts
-from .contrast import DELTA, ContrastResult, strategy_contrasts, verdict
+from ..regression import meta_regress
+from ..results import MetaResult, _fmt, frame_to_html, int_counts
+from ..smallstudy import small_study_summary
+from .contrast import (
+    DELTA,
+    ContrastResult,
+    coef_difference,
+    strategy_contrasts,
+    verdict,
+)
 from .select import MASI_STRATEGIES, primary_frame
 from .sensitivity_design import design_rows
 from .strategies import StrategyPooling
@@ -135,7 +143,8 @@ def _rob_rows(frame: pd.DataFrame, refit: Callable[[pd.DataFrame], Callable[[], 
     ]
 
 
-def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[dict]:
+def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...],
+               small_study: Mapping[str, pd.DataFrame] | None = None) -> list[dict]:
     out = []
     for s in strategies:
         fit = pooling.fits.get(s)
@@ -156,7 +165,50 @@ def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...]) -> list[di
                         pvalue=tf.fit.pvalue,
                         note=f"{tf.k0} effect(s) imputed on the {tf.side} side; unadjusted g {fit.estimate:.2f} "
                              f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"))
+        out += _adjusted_rows(fit, s, (small_study or {}).get(s))
     return out
+
+
+def _adjusted_rows(fit: MetaResult, strategy: str, summary: pd.DataFrame | None = None) -> list[dict]:
+    """3PSM and conditional PET-PEESE pooled g of one strategy (``summary``: its ``small_study_summary``)."""
+    table = (summary if summary is not None else small_study_summary(fit)).set_index("method")
+    out = []
+    for method, what in (("3PSM", "3PSM (selection model) pooled g"), ("PET-PEESE", "PET-PEESE pooled g")):
+        r = table.loc[method]
+        if not bool(r["estimable"]):
+            out.append(dict(analysis="small-study effects", setting=strategy, quantity=what, k=fit.k,
+                            note=str(r["reason"])))
+            continue
+        out.append(dict(analysis="small-study effects", setting=strategy, quantity=what, k=int(r["k"]),
+                        estimate=r["estimate"], ci_low=r["ci_low"], ci_high=r["ci_high"], pvalue=r["pvalue"],
+                        note=(str(r["reason"]).rstrip(".") + "; " if r["reason"] else "") +
+                             f"unadjusted g {fit.estimate:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"))
+    return out
+
+
+def _adjusted_contrast_row(contrast: ContrastResult) -> dict:
+    """The contrast at equal precision: ``rma(yi, vi, mods = ~ comparison + sqrt(vi))``, minus the
+    comparison coefficient (Egger-type adjustment of a meta-regression; no selection model with moderators)."""
+    setting = "the contrast adjusted for sqrt(vi) (Egger-type meta-regression)"
+    rows = contrast.rows
+    base = dict(analysis="small-study effects", setting=setting, quantity="difference")
+    if len(rows) < 10 or contrast.model_combined is None:
+        return {**base, "note": f"k = {len(rows)}: fewer than 10 trials, not estimated"}
+    data = rows.assign(_comparison=(rows["strategy"].astype(str) != contrast.reference).to_numpy(dtype=float),
+                       _sei=np.sqrt(rows["vi"].to_numpy(float)))
+    k_ref = int((data["_comparison"] == 0).sum())
+    try:
+        fit = meta_regress(data, "~ _comparison + _sei", method=contrast.method, test=contrast.test)
+    except ValueError as e:
+        return {**base, "note": f"not estimable: {e}"}
+    j = fit.names.index("_comparison")
+    est = coef_difference(fit, j, inference=contrast.test, tau2=fit.tau2, k=fit.k)
+    v, _ = verdict(est["difference"], est["ci_low"], est["ci_high"], k_reference=k_ref, k_comparison=len(data) - k_ref,
+                   delta=contrast.delta)
+    return {**base, "k": fit.k, "k_reference": k_ref, "k_comparison": len(data) - k_ref,
+            "estimate": est["difference"], "ci_low": est["ci_low"], "ci_high": est["ci_high"], "pvalue": est["pvalue"],
+            "verdict": v, "note": "the difference expected between trials of equal precision"}
+
 
 
 def sensitivity_analyses(
@@ -173,6 +225,7 @@ def sensitivity_analyses(
     delta: float = DELTA,
     settings: EffectSettings | None = None,
     flagged: Sequence[str] | None = None,
+    small_study: Mapping[str, pd.DataFrame] | None = None,
 ) -> SensitivityResult:
     """Every sensitivity analysis of the combined contrast, as one table.
 
@@ -197,6 +250,8 @@ def sensitivity_analyses(
     flagged : sequence of str, optional
         ``study_id`` of the trials flagged as outliers or influential
         (:func:`whatworks.finding.outliers.strategy_outliers`); a row refits without them.
+    small_study : mapping of str -> DataFrame, optional
+        :func:`whatworks.small_study_summary` per strategy (computed where absent).
 
     Returns
     -------
@@ -296,7 +351,8 @@ def sensitivity_analyses(
     rows += design_rows(frame, reviews, base, lambda a, s, data, note: _combined_row(a, s, refit(data), note=note))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
-    rows += _bias_rows(pooling, (reference, *others))
+    rows += _bias_rows(pooling, (reference, *others), small_study)
+    rows.append(_adjusted_contrast_row(primary))
     table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     for col in ("k", "k_reference", "k_comparison"):  # counts, missing where a row has none
         table[col] = int_counts(table[col])

@@ -1,4 +1,5 @@
-"""Contour-enhanced funnel plot (Peters et al. 2008), with trim-and-fill studies as open markers."""
+"""Contour-enhanced funnel plot (Peters et al. 2008), with trim-and-fill studies as open markers and,
+optionally, the 3PSM and PET-PEESE adjusted estimates."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..bias import TrimFillResult
     from ..results import MetaResult
+    from ..selection import SelectionResult
+    from ..smallstudy import PetPeeseResult
 
 #: Fill colours of the significance regions, from the innermost contour outwards (greys, print-safe).
 CONTOUR_FILLS = ("#FFFFFF", "#E6E6E6", "#CCCCCC", "#B3B3B3")
@@ -27,6 +30,8 @@ def funnel_plot(
     ax: Axes | None = None,
     contours: Sequence[float] = (0.90, 0.95, 0.99),
     trimfill: TrimFillResult | None = None,
+    selection: SelectionResult | None = None,
+    pet_peese: PetPeeseResult | None = None,
     refline: float = 0.0,
     xlabel: str = "Effect size",
     title: str | None = None,
@@ -46,6 +51,12 @@ def funnel_plot(
     trimfill : TrimFillResult, optional
         Result of :func:`whatworks.bias.trim_and_fill`: its imputed studies (``filled``) are drawn as
         open markers and its adjusted estimate as a dashed line.
+    selection : SelectionResult, optional
+        Result of :func:`whatworks.selection_model` (e.g. the 3PSM): its adjusted estimate as a
+        dash-dotted line, with a diamond at se = 0.
+    pet_peese : PetPeeseResult, optional
+        Result of :func:`whatworks.pet_peese`: the chosen regression (PET a straight line, PEESE a curve
+        in se) and its intercept, the estimate at se = 0, as a diamond.
     refline : float
         Centre of the significance contours (the null effect).
     xlabel, title : str
@@ -90,7 +101,8 @@ def funnel_plot(
 
     # significance regions: fill outward-in so each inner region paints over the outer ones
     z = [norm_ppf(0.5 + c / 2) for c in levels]
-    all_x = np.concatenate([yi, filled_y, [refline, result.estimate]])
+    marks = [m.estimate for m in (selection, pet_peese) if m is not None and np.isfinite(m.estimate)]
+    all_x = np.concatenate([yi, filled_y, [refline, result.estimate], marks])
     span = max(np.max(np.abs(all_x - refline)), (z[-1] if z else 1.96) * se_max) * 1.05
     xmin, xmax = refline - span, refline + span
     if levels:
@@ -111,6 +123,20 @@ def funnel_plot(
                    gid="funnel-filled")
         ax.plot([trimfill.fit.estimate] * 2, [0, se_max], color=st.OKABE_ITO["vermillion"], lw=0.9,
                 ls=(0, (2, 2)), zorder=2, gid="funnel-filled-estimate")
+    if selection is not None and np.isfinite(selection.estimate):
+        c = st.OKABE_ITO["bluish_green"]
+        ax.plot([selection.estimate] * 2, [0, se_max], color=c, lw=1.0, ls=(0, (6, 2, 1, 2)), zorder=2,
+                gid="funnel-selection")
+        ax.scatter([selection.estimate], [0], marker="D", s=30, color=c, edgecolors="black", linewidths=0.4,
+                   zorder=4, clip_on=False, gid="funnel-selection-estimate")
+    if pet_peese is not None:
+        c = st.OKABE_ITO["reddish_purple"]
+        fit = pet_peese.pet if pet_peese.chosen == "PET" else pet_peese.peese
+        grid = np.linspace(0, se_max, 100)
+        curve = fit.estimate + fit.slope * (grid if pet_peese.chosen == "PET" else grid**2)
+        ax.plot(curve, grid, color=c, lw=1.0, zorder=2, gid="funnel-pet-peese")
+        ax.scatter([fit.estimate], [0], marker="D", s=30, color=c, edgecolors="black", linewidths=0.4, zorder=4,
+                   clip_on=False, gid="funnel-pet-peese-estimate")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(se_max, 0)
     ax.set_xlabel(xlabel, fontsize=fs)
@@ -139,6 +165,15 @@ def funnel_plot(
                                       markeredgecolor="black", ms=5), f"Imputed (trim and fill, k0 = {trimfill.k0})"))
         handles_labels.append((Line2D([], [], color=st.OKABE_ITO["vermillion"], lw=0.9, ls=(0, (2, 2))),
                                f"Adjusted estimate {st.num(trimfill.fit.estimate)}"))
+    if selection is not None and np.isfinite(selection.estimate):
+        name = "3PSM" if selection.type == "stepfun" and selection.steps.size == 2 else "Selection model"
+        handles_labels.append((Line2D([], [], color=st.OKABE_ITO["bluish_green"], lw=1.0, ls=(0, (6, 2, 1, 2)),
+                                      marker="D", ms=4, markeredgecolor="black", markeredgewidth=0.4),
+                               f"{name} estimate {st.num(selection.estimate)}"))
+    if pet_peese is not None:
+        handles_labels.append((Line2D([], [], color=st.OKABE_ITO["reddish_purple"], lw=1.0, marker="D", ms=4,
+                                      markeredgecolor="black", markeredgewidth=0.4),
+                               f"{pet_peese.chosen} (PET-PEESE) estimate {st.num(pet_peese.estimate)}"))
     handles, labels = zip(*handles_labels, strict=True)
     ax.legend(handles, labels, fontsize=fs - 1, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)
     return ax
