@@ -4,7 +4,8 @@ The schema is defined once in :mod:`whatworks.data.schema` and explained in ``do
 """
 
 from .fingerprint import collection_files, collection_fingerprint
-from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
+from .load import (Collection, DataQualityWarning, list_reviews, load_collection, load_pooled, load_reviews,
+                   load_risk_of_bias)
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import recompute_effects, settings_of
@@ -15,6 +16,7 @@ from .trials import one_effect_per_trial
 from .validate import validate
 
 __all__ = [
+    "Collection",
     "DataQualityWarning",
     "DataValidationError",
     "attach_risk_of_bias",
@@ -24,6 +26,7 @@ __all__ = [
     "collection_files",
     "collection_fingerprint",
     "list_reviews",
+    "load_collection",
     "load_pooled",
     "load_reviews",
     "load_risk_of_bias",
