@@ -9,6 +9,9 @@ comment, from the normal and t distributions, not by the code under test.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from test_data_validate import EFFECTS, both, make_review, set_cell
@@ -71,3 +74,17 @@ def test_resolution_of_printed_numbers():
     assert resolution("30") == 1.0
     assert resolution("-1.50") == 0.01  # trailing zeros count: the cell text is read, not the float
     assert resolution("1.5e-3") == 1e-4
+
+
+def test_rows_without_an_effect_size_are_not_checked(tmp_path):
+    """stat_type other gives no yi, so its printed numbers cannot reach an analysis (living row nguyen2025a_b
+    prints SE 0.273 beside a CI implying 0.84, as the coder notes)."""
+    from whatworks.data import validate
+
+    folder = tmp_path / "living"
+    shutil.copytree(Path(__file__).parent.parent / "data" / "reviews" / "living", folder)
+    assert not [p for p in validate(folder) if p.column == "es_se"]
+    text = (folder / "effects.csv").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("living,nguyen2025a_b,"))
+    (folder / "effects.csv").write_text(text.replace(row, row.replace(",other,", ",md_ci,", 1)), encoding="utf-8")
+    assert [p for p in validate(folder) if p.column == "es_se"]

@@ -13,6 +13,9 @@ when
   not say what a printed p refers to);
 - ``df`` exceeds ``n_treatment + n_control - 2``, the most a two-group comparison can have.
 
+Rows with ``stat_type = other`` are not checked: their numbers give no effect size, so a contradiction
+among them cannot reach an analysis (the coder records it in ``notes``).
+
 Tolerance. A printed number is only known to half a unit of its last printed digit (``0.21`` is
 [0.205, 0.215]); the decimals are read from the cell as typed. Each implied quantity is computed over
 every combination of values consistent with the printed ones, with either the normal or the t
@@ -52,6 +55,8 @@ def check_consistency(label: str, table: Table, out: list[Problem]) -> None:
     for i, r in enumerate(table.numbers):
         if vals["es_se"][i] is None and vals["p_value"][i] is None and get["df"][i] is None:
             continue  # nothing extra was printed: the common case
+        if get["stat_type"][i] == "other":
+            continue  # no effect size is computed from the row
 
         def box(name: str, i: int = i) -> Interval | None:
             x = vals[name][i]
