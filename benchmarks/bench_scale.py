@@ -1,35 +1,35 @@
-"""Scale: the report on a synthetic 20,000-effect collection (issue 11, item 7), measured, not a timed test.
+"""Scale: time and peak memory of the data layer and of the case-deletion analyses on large inputs.
 
 Run from the repository root::
 
-    python benchmarks/bench_scale.py report            # k = 20,000 effects
-    python benchmarks/bench_scale.py report --k 2000   # a smaller collection
+    python benchmarks/bench_scale.py            # every workload
+    python benchmarks/bench_scale.py --quick    # a tenth of the sizes
 
-Target: the whole report (validate, load, every section, figures, files) in < 60 s and < 2 GB peak
-memory. The collection is SYNTHETIC: four review folders of RCTs over the seven strategies with
-Hedges' g and arm sizes (the loader computes yi and vi), a quarter of the trials coded again in a second
-folder (overlap), and a few published pooled rows. The report runs in a child process
-(``python -m whatworks.report``, default options); wall time and the child's peak resident memory
-(``ru_maxrss`` of the largest child; forked render processes share the parent's pages) are printed.
+Measured and printed, not timed tests (the suite stays fast). Targets (issue 11, item 7):
 
-Measured on the shared 2-core development machine (one run each, 2026-12-01), k = 20,000:
+- ``validate``: 200,000 effect rows in under 5 s and under 1 GB. The rows are copies of the test
+  fixture ``tests/fixtures/reviews/demo_smd`` (about 450 bytes a row, 80 MB), ids made unique; a second
+  line uses copies of the living review's rows (1.4 KB a row, 290 MB), the heaviest bundled rows.
+- ``leave_one_out``, ``influence``, ``cumulative`` (random order) at k = 10,000 (REML, Knapp-Hartung):
+  under 3 s each in O(k) memory. The full fit is outside the timing.
+- ``report``: ``run_report`` (validate, load, every section, figures, files; default options) on a
+  SYNTHETIC collection of 20,000 effects in under 60 s and under 2 GB: four review folders of RCTs over
+  the seven strategies (Hedges' g with arm sizes; the loader computes yi and vi), a quarter of the trials
+  coded again in a second folder (overlap) and a few published pooled rows. Forests of more than 200
+  rows are summarised (their rows in CSV files). Peak memory includes the forked render processes.
 
-- main before issue 11 (87dc3cb .. f8f8a04): killed, MemoryError after 88 s at 5.3 GB under a 6 GB
-  address-space limit (the finding's leave-one-out built an 11,429 x 11,429 batch; the issue saw 13.6 GB);
-- this branch: exit 0, 185 s, 1.38 GB peak, 51 files (13 MB): forests bounded, leave-one-out of the contrast
-  O(k), sensitivity recomputation of affected rows only. What remains is not the report layer: influence()
-  and leave_one_out() build k refits of k rows per strategy (about 80 % of the time and the peak memory:
-  issue 11 item 7, engine) and validation + loading take 17 s (same item);
-- this branch with influence()/leave_one_out() replaced by O(k) stand-ins: 34.7 s, 0.29 GB peak (16.5 s of
-  it validation and loading).
+Each workload runs in its own Python process, so its peak memory (``ru_maxrss``) is its own; "MB over
+import" subtracts the process's peak after importing whatworks and building the input. Wall-clock and
+CPU seconds are both printed: on a shared machine the CPU time is the steadier of the two.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import os
+import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +39,32 @@ from pathlib import Path
 import numpy as np
 
 from whatworks.data import schema as S
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"validate": (5.0, 1024.0), "leave_one_out": (3.0, None), "influence": (3.0, None), "cumulative": (3.0, None),
+           "report": (60.0, 2048.0)}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _collection(n: int, source: Path, where: Path) -> Path:
+    """A collection with one review folder of ``n`` rows copied from ``source``'s effects.csv."""
+    folder = where / "big"
+    folder.mkdir(parents=True)
+    toml = (source / "review.toml").read_text("utf-8").replace(f'id = "{source.name}"', 'id = "big"')
+    (folder / "review.toml").write_text(toml, "utf-8")
+    with open(source / "effects.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(folder / "effects.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for i in range(n):
+            row = dict(rows[i % len(rows)], review="big", effect_id=f"e{i}")
+            writer.writerow(row)
+    return where
+
 
 URL = "https://example.org/synthetic-benchmark"
 TOML = '''id = "{id}"
@@ -111,40 +137,92 @@ def write_collection(root: Path, k: int, seed: int = 2026) -> Path:
     return root
 
 
-def bench_report(k: int, jobs: int | None = None) -> dict[str, float]:
-    """Write a k-effect collection, run the report on it in a child process; seconds and peak GB."""
-    with tempfile.TemporaryDirectory() as tmp:
-        root = write_collection(Path(tmp) / "data", k)
-        cmd = [sys.executable, "-m", "whatworks.report", "--data", str(root), "--out", str(Path(tmp) / "out"),
-               "--quiet", *(["--jobs", str(jobs)] if jobs else [])]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
-        peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KB on Linux
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:], file=sys.stderr)
-        files = sum(1 for _ in (Path(tmp) / "out").rglob("*")) if (Path(tmp) / "out").exists() else 0
-        size = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file()) / 2**20 if files else 0
-    return {"k": k, "seconds": seconds, "peak_gb": peak_gb, "exit": proc.returncode, "files": files,
-            "out_mb": size}
+def _one(workload: str, size: int, source: str) -> dict:
+    """Run one workload in this process; return its measurements."""
+    import numpy as np
+
+    if workload == "report":
+        import warnings
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from whatworks.report import run_report
+
+        with tempfile.TemporaryDirectory() as tmp:
+            root = write_collection(Path(tmp) / "data", size)
+            base = _peak_mb()
+            t0, c0 = time.perf_counter(), time.process_time()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = run_report(data=root, out=Path(tmp) / "out")
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            mb = sum(p.stat().st_size for p in res.files) / 1e6
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return dict(wall=wall, cpu=cpu, peak=max(_peak_mb(), children), over=_peak_mb() - base,
+                    note=f"{size:,} effects, {len(res.files)} files ({mb:.0f} MB), render processes peak "
+                         f"{children:.0f} MB")
+    if workload == "validate":
+        from whatworks.data import validate
+
+        with tempfile.TemporaryDirectory() as tmp:
+            root = _collection(size, ROOT / source, Path(tmp))
+            mb = (root / "big" / "effects.csv").stat().st_size / 1e6
+            base = _peak_mb()
+            t0, c0 = time.perf_counter(), time.process_time()
+            problems = validate(root)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        errors = sum(p.is_error for p in problems)
+        return dict(wall=wall, cpu=cpu, peak=_peak_mb(), over=_peak_mb() - base,
+                    note=f"{size:,} rows, {mb:.0f} MB file, {errors} errors")
+    import whatworks as ww
+    from whatworks.influence import cumulative, influence, leave_one_out
+
+    rng = np.random.default_rng(11)
+    n = rng.integers(20, 400, size=size)
+    vi = 4 / n + rng.uniform(0, 0.01, size=size)
+    yi = rng.normal(-0.3, np.sqrt(0.05 + vi))
+    fit = ww.meta_analyze(yi, vi, method="REML", test="knha")
+    order = rng.permutation(size)
+    run = {"leave_one_out": lambda: leave_one_out(fit), "influence": lambda: influence(fit),
+           "cumulative": lambda: cumulative(fit, order=order)}[workload]
+    base = _peak_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    run()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return dict(wall=wall, cpu=cpu, peak=_peak_mb(), over=_peak_mb() - base, note=f"k = {size:,}, REML, knha")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="case", required=True)
-    r = sub.add_parser("report", help="the report on a synthetic collection (target < 60 s, < 2 GB)")
-    r.add_argument("--k", type=int, default=20_000, help="number of effects (default 20,000)")
-    r.add_argument("--jobs", type=int, help="render processes (default: the report's default)")
-    args = p.parse_args(argv)
-    if args.case == "report":
-        res = bench_report(args.k, args.jobs)
-        ok = res["exit"] == 0 and res["seconds"] < 60 and res["peak_gb"] < 2
-        print(f"report, k = {res['k']:,} effects: {res['seconds']:.1f} s, peak {res['peak_gb']:.2f} GB, "
-              f"exit {res['exit']}, {res['files']} files ({res['out_mb']:.1f} MB) "
-              f"[target < 60 s, < 2 GB: {'met' if ok else 'NOT met'}] (cpus: {os.cpu_count()})")
-        return 0 if ok else 1
-    return 2  # pragma: no cover
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--one", nargs=3, metavar=("WORKLOAD", "SIZE", "SOURCE"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=sorted(TARGETS), help="run one workload (e.g. report)")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(_one(args.one[0], int(args.one[1]), args.one[2])))
+        return
+    scale = 10 if args.quick else 1
+    runs = [("validate", 200_000 // scale, "tests/fixtures/reviews/demo_smd"),
+            ("validate", 200_000 // scale, "data/reviews/living"),
+            ("leave_one_out", 10_000 // scale, ""), ("influence", 10_000 // scale, ""),
+            ("cumulative", 10_000 // scale, ""), ("report", 20_000 // scale, "")]
+    print(f"{'workload':<15}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}{'MB over import':>16}  target   input")
+    for workload, size, source in [r for r in runs if args.only in (None, r[0])]:
+        out = subprocess.run([sys.executable, __file__, "--one", workload, str(size), source or "-"],
+                             capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            print(f"{workload:<15} failed:\n{out.stderr}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        seconds, mb = TARGETS[workload]
+        target = f"< {seconds:g} s" + (f", < {mb / 1024:g} GB" if mb else ", O(k)")
+        print(f"{workload:<15}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['peak']:>9.0f}{r['over']:>16.0f}  {target:<16} {r['note']}"
+              + (f", rows from {source}" if workload == "validate" else ""))
+    if shutil.which("nproc"):
+        cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+        print(f"({cores} cores; load average {Path('/proc/loadavg').read_text().split()[0] if Path('/proc/loadavg').exists() else '?'})")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

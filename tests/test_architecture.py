@@ -16,8 +16,8 @@ import pytest
 
 PKG = Path(__file__).parents[1] / "src" / "whatworks"
 
-STATISTICS = ("_dist", "_validation", "_frames", "estimators", "model", "results", "effects", "subgroups",
-              "regression", "bias", "influence", "multilevel", "robust", "overlap", "grade", "rob", "_shown",
+STATISTICS = ("_dist", "_validation", "_frames", "_batch", "_wls", "estimators", "model", "results", "effects",
+              "subgroups", "regression", "bias", "influence", "multilevel", "robust", "overlap", "grade", "rob", "_shown",
               "selection", "smallstudy", "excess", "failsafe", "henmi_copas", "permutation", "gosh", "baujat",
               "_chunks", "_selection_lik")  # fmt: skip
 LAYERS_ABOVE_STATISTICS = ("data", "plots", "report", "finding", "cli")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import reference
+from conftest import examples, reference
 from whatworks import meta_analyze
 from whatworks.bias import EggerResult, RankResult, TrimFillResult, egger_test, rank_test, trim_and_fill
 
@@ -90,7 +90,7 @@ def test_other_estimators_run(estimator):
 effects = st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1)), min_size=4, max_size=20, unique_by=lambda t: t[1])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(effects)
 @example([(0.0, 1.0), (0.0, 0.5), (0.0, 0.875), (0.0, 0.95254), (0.0, 0.375), (0.0, 0.4375), (1.0, 0.75)])  # var(Sr) < 0
 def test_mirrored_data_give_mirrored_results(rows):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import warnings
 import shutil
 from pathlib import Path
 
@@ -101,3 +103,42 @@ def test_bundled_root_is_a_folder():
     root = bundled_root()
     assert root.is_dir() and root.name == "reviews"
 
+
+
+# ---- one validation for everything the report reads (issue 11, item 7) -------------------------------
+
+def test_load_collection_validates_once_and_equals_the_separate_loaders(monkeypatch):
+    from whatworks.data import DataQualityWarning, load_collection, load_risk_of_bias
+
+    V = importlib.import_module("whatworks.data.validate")  # the module (whatworks.data.validate is the function)
+
+    calls = []
+    real = V.check_folder
+    monkeypatch.setattr(V, "check_folder", lambda folder, **kw: calls.append(folder.name) or real(folder, **kw))
+    with warnings.catch_warnings():  # the bundled data load without warnings since dae1435; any would be fine
+        warnings.simplefilter("ignore", DataQualityWarning)
+        separate = (load_reviews(), load_pooled(), load_risk_of_bias(), list_reviews())
+    n_folders = len(separate[3])
+    assert len(calls) == 4 * n_folders  # each loader validates every folder again
+    calls.clear()
+    col = load_collection()
+    assert len(calls) == n_folders  # once
+    for ours, theirs in zip((col.effects, col.pooled, col.risk_of_bias, col.catalogue), separate):
+        pd.testing.assert_frame_equal(ours, theirs)
+    living = col.select(["living"])
+    pd.testing.assert_frame_equal(living.effects, load_reviews(reviews=["living"]))
+    assert list(living.catalogue["review"]) == ["living"]
+    with pytest.raises(ValueError, match="unknown review id"):
+        col.select(["nope"])
+
+
+def test_the_report_validates_the_collection_once(monkeypatch, tmp_path):
+    from whatworks.report.run import run_report
+
+    V = importlib.import_module("whatworks.data.validate")
+
+    calls = []
+    real = V.check_folder
+    monkeypatch.setattr(V, "check_folder", lambda folder, **kw: calls.append(folder.name) or real(folder, **kw))
+    run_report(data=FIXTURES, out=tmp_path / "out", sections=(), formats=("svg",))
+    assert sorted(calls) == sorted(p.name for p in FIXTURES.iterdir() if (p / "review.toml").exists())

@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from whatworks.data import DataValidationError, load_pooled, load_reviews, validate
 
 VALID = Path(__file__).parent / "fixtures" / "reviews" / "demo_smd"
 FILES = ("effects.csv", "pooled.csv", "review.toml")
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 cells = st.one_of(
     st.just(""),

@@ -296,3 +296,27 @@ def test_same_study_id_with_different_years_across_reviews_is_a_warning(tmp_path
         ("warning", "demo_smd/effects.csv", 10)]
     w = problems[0]
     assert "study_id 'alpha2020' has year 2021 here but 2020 in demo_smd/effects.csv:1" in w.message
+
+
+def test_a_ragged_row_does_not_hide_the_other_problems_of_its_file(tmp_path):
+    # issue 11 item 9: one row with too many fields used to be the only problem reported for the file
+    folder = make_review(tmp_path, effects=both(set_cell(3, "sd_t", "-1"), set_cell(6, "design", "RCT")))
+    path = folder / "effects.csv"
+    lines = path.read_text("utf-8").splitlines()
+    lines[2] += ",extra"  # data row 2
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    found = {(p.row, p.column) for p in only(validate(folder))}
+    assert {(2, None), (3, "sd_t"), (6, "design")} <= found
+
+
+@pytest.mark.parametrize(("mutations", "row"), [
+    ((set_cell(7, "es_ci_low", "-1e308"), set_cell(7, "es_ci_high", "1e308")), 7),  # SE from the CI overflows
+    ((set_cell(1, "sd_t", "1e200"),), 1),  # the pooled SD overflows
+])
+def test_an_overflowing_derived_value_is_an_error_not_yi_0(tmp_path, mutations, row):
+    # issue 11 item 9: the CI +-1e308 gave SD = inf, yi = 0 and a pooled row
+    folder = make_review(tmp_path, effects=both(*mutations))
+    errors = [p for p in only(validate(folder)) if (p.file, p.row, p.column) == (EFFECTS, row, "stat_type")]
+    assert errors and "overflow a derived value" in errors[0].message
+    with pytest.raises(DataValidationError):
+        load_reviews(tmp_path)

@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from conftest import examples
 from whatworks.effects import (
     EffectSize,
     fisher_z,
@@ -302,7 +303,7 @@ counts = st.integers(0, 500)
 corrs = st.floats(-0.99, 0.99)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(means, sds, sizes, means, sds, sizes)
 def test_smd_swapping_groups_negates_yi_keeps_vi(m1, sd1, n1, m2, sd2, n2):
     a = smd(m1, sd1, n1, m2, sd2, n2)
@@ -312,7 +313,7 @@ def test_smd_swapping_groups_negates_yi_keeps_vi(m1, sd1, n1, m2, sd2, n2):
     assert a.vi > 0
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(means, sds, sizes, means, sds, sizes, st.floats(1e-3, 1e3))
 def test_smd_is_invariant_to_rescaling(m1, sd1, n1, m2, sd2, n2, scale):
     a = smd(m1, sd1, n1, m2, sd2, n2)
@@ -323,7 +324,7 @@ def test_smd_is_invariant_to_rescaling(m1, sd1, n1, m2, sd2, n2, scale):
 
 # integer means and shifts keep the shifted means exact, so the test sees the formula, not the
 # cancellation error of subtracting two large nearly equal floats
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(st.integers(-1000, 1000), sds, sizes, st.integers(-1000, 1000), sds, sizes, st.integers(-10**6, 10**6))
 def test_smd_is_invariant_to_shift(m1, sd1, n1, m2, sd2, n2, shift):
     a = smd(m1, sd1, n1, m2, sd2, n2)
@@ -332,7 +333,7 @@ def test_smd_is_invariant_to_shift(m1, sd1, n1, m2, sd2, n2, shift):
     np.testing.assert_array_equal(b.vi, a.vi)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(means, sds, sizes, means, sds, sizes)
 def test_smd_from_t_of_pooled_t_equals_smd(m1, sd1, n1, m2, sd2, n2):
     sp = math.sqrt(((n1 - 1) * sd1**2 + (n2 - 1) * sd2**2) / (n1 + n2 - 2))
@@ -340,7 +341,7 @@ def test_smd_from_t_of_pooled_t_equals_smd(m1, sd1, n1, m2, sd2, n2):
     np.testing.assert_allclose(smd_from_t(t, n1, n2), smd(m1, sd1, n1, m2, sd2, n2), rtol=1e-9, atol=1e-12)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(counts, counts, counts, counts, st.sampled_from(["only0", "all", "if0all"]))
 def test_two_by_two_swapping_groups_negates_yi_keeps_vi(a, b, c, d, to):
     for fun in (log_or, log_rr):
@@ -351,7 +352,7 @@ def test_two_by_two_swapping_groups_negates_yi_keeps_vi(a, b, c, d, to):
         assert x.vi > 0
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(means, means, sds, sds, st.integers(3, 2000), corrs)
 def test_change_scores_vi_positive_and_sign_symmetric(post, pre, sd_post, sd_pre, n, r):
     for es, flipped in (
@@ -362,14 +363,14 @@ def test_change_scores_vi_positive_and_sign_symmetric(post, pre, sd_post, sd_pre
         np.testing.assert_allclose(flipped.yi, -es.yi, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(st.floats(-20, 20), st.floats(1e-6, 1e3))
 def test_logit_conversion_round_trip(yi, vi):
     back = or_to_smd(*smd_to_log_or(yi, vi))
     np.testing.assert_allclose(back, [yi, vi], rtol=1e-12, atol=1e-15)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(st.floats(-0.999, 0.999), st.integers(4, 10**6))
 def test_fisher_z_odd_and_vi_positive(r, n):
     a, b = fisher_z(r, n), fisher_z(-r, n)

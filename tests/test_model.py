@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import reference
+from conftest import examples, reference
 from whatworks import meta_analyze
 
 RTOL, ATOL = 1e-6, 1e-9
@@ -120,7 +120,7 @@ effects = st.integers(2, 12).flatmap(
 methods = st.sampled_from(["EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects, methods, st.randoms(use_true_random=False))
 def test_permutation_invariance(data, method, rnd):
     yi, vi = map(np.array, data)
@@ -131,7 +131,7 @@ def test_permutation_invariance(data, method, rnd):
     np.testing.assert_allclose([a.estimate, a.se, a.tau2], [b.estimate, b.se, b.tau2], rtol=1e-7, atol=1e-10)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects, methods, st.floats(-5, 5), st.floats(0.2, 5))
 def test_shift_and_scale_equivariance(data, method, shift, scale):
     yi, vi = map(np.array, data)
@@ -142,8 +142,11 @@ def test_shift_and_scale_equivariance(data, method, shift, scale):
     np.testing.assert_allclose(b.i2, a.i2, rtol=1e-6, atol=1e-6)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(effects, methods, st.sampled_from(["z", "knha"]))
+@example(([0.0, 2.5e-154], [1.0, 1.0]), "EE", "z")  # Q subnormal: I² = 100 (Q - df) / Q overflowed
+@example(([0.0, 0.0, 7.12e-160], [1.0, 1.0, 1.0]), "EE", "knha")
+@example(([0.0, 0.0, 7.12e-160], [1.0, 1.0, 1.0]), "REML", "knha")
 def test_ranges(data, method, test):
     yi, vi = map(np.array, data)
     res = meta_analyze(yi, vi, method=method, test=test)
@@ -155,7 +158,7 @@ def test_ranges(data, method, test):
     assert res.weights.sum() == pytest.approx(100)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effects)
 def test_ee_is_inverse_variance_mean(data):
     yi, vi = map(np.array, data)
@@ -187,3 +190,36 @@ def test_default_labels_are_made_on_demand():
     with pytest.raises(IndexError):
         res.labels[3]
     assert meta_analyze([0.1, 0.2], [0.1, 0.1], labels=["a", "b"]).labels == ("a", "b")
+
+
+# ---- the array gate (issue 11, item 9) ----------------------------------------------------------------
+
+def test_pandas_series_pair_by_index_not_position():
+    import pandas as pd
+
+    yi = pd.Series([0.1, 0.5, 0.3], index=["a", "b", "c"])
+    vi = pd.Series([0.03, 0.02, 0.01], index=["c", "b", "a"])  # same labels, another order
+    by_label = meta_analyze(yi, vi, method="EE")
+    assert by_label.estimate == pytest.approx(meta_analyze([0.1, 0.5, 0.3], [0.01, 0.02, 0.03], method="EE").estimate)
+    assert meta_analyze(yi, vi.loc[["a", "b", "c"]], method="EE").estimate == by_label.estimate  # equal indexes
+    with pytest.raises(ValueError, match=r"vi and yi are pandas Series whose indexes do not match "
+                                         r"\(only in vi: \['x'\]; only in yi: \['c'\]\)"):
+        meta_analyze(yi, pd.Series([0.01, 0.02, 0.03], index=["a", "b", "x"]))
+    with pytest.raises(ValueError, match="repeated labels"):
+        meta_analyze(yi, pd.Series([0.01, 0.02, 0.03], index=["a", "a", "b"]))
+    assert meta_analyze(yi, [0.01, 0.02, 0.03], method="EE").k == 3  # a list pairs by position
+
+
+@pytest.mark.parametrize(("values", "what"), [
+    ([True, False, True], "true/false values"),
+    (np.array([True, False, True]), "true/false values"),
+    (np.array([0.1 + 1j, 0.2, 0.3]), "complex numbers"),
+    (np.array(["2020-01-01", "2021-01-01", "2022-01-01"], dtype="datetime64[D]"), "dates/times"),
+    (np.array([1, 2, 3], dtype="timedelta64[D]"), "time spans"),
+])
+def test_bool_complex_and_datetime_input_is_refused(values, what):
+    # numpy would turn these into 1.0/0.0, drop the imaginary part, or count nanoseconds
+    with pytest.raises(ValueError, match=f"yi must be real numbers; got {what}"):
+        meta_analyze(values, [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=f"vi must be real numbers; got {what}"):
+        meta_analyze([0.1, 0.2, 0.3], values)

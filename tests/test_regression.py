@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import reference
+from conftest import examples, reference
 from whatworks import meta_analyze
 from whatworks.regression import RegressionResult, meta_regress
 
@@ -89,7 +89,7 @@ effects = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(effects, st.sampled_from(["REML", "DL", "EE", "PM"]), st.sampled_from(["z", "knha"]))
 def test_intercept_only_equals_meta_analyze(rows, method, test):
     df = pd.DataFrame(rows, columns=["yi", "vi", "x"])
@@ -102,7 +102,7 @@ def test_intercept_only_equals_meta_analyze(rows, method, test):
     assert np.isnan(reg.r2)  # no moderators: R² undefined, as metafor (NULL)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(effects, st.randoms(use_true_random=False))
 def test_row_order_does_not_matter(rows, rnd):
     df = pd.DataFrame(rows, columns=["yi", "vi", "x"])

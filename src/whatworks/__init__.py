@@ -33,6 +33,7 @@ from .henmi_copas import HenmiCopasResult, henmi_copas
 from .grade import Certainty, CertaintyTable, GradeInput, GradeRules, certainty_table, grade_certainty
 from .influence import InfluenceResult, cumulative, influence, leave_one_out
 from .model import meta_analyze
+from ._validation import UnstableResultWarning
 from .multilevel import MultilevelResult, fit_three_level
 from .overlap import OverlapResult, review_overlap
 from .permutation import PermutationResult, permutation_test
@@ -112,6 +113,7 @@ __all__ = [
     "SubgroupResult",
     "trim_and_fill",
     "TrimFillResult",
+    "UnstableResultWarning",
     "validate",
     "__version__",
 ]

@@ -6,6 +6,7 @@ offending positions (0-based), so a user can find the bad row without reading a 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -13,6 +14,27 @@ import numpy.typing as npt
 
 _MAX_LISTED = 10
 Sized = Sequence | np.ndarray
+
+#: metafor's ``rma.uni`` warns when max(vi) / min(vi) >= 1 / evtol, evtol = 1e-7 by default (3.8.1).
+VARIANCE_RATIO = 1e7
+VARIANCE_RATIO_MESSAGE = ("Ratio of largest to smallest sampling variance extremely large. "
+                          "May not be able to obtain stable results.")
+
+
+class UnstableResultWarning(UserWarning):
+    """The data make the fit numerically fragile (as metafor warns): e.g. sampling variances spanning
+    more than seven orders of magnitude."""
+
+
+def warn_variance_ratio(vi: np.ndarray, *, stacklevel: int = 3) -> str | None:
+    """Warn as metafor does when max(vi) / min(vi) >= 1e7; return the note for the result, or None."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = float(np.max(vi) / np.min(vi))
+    if not (np.isfinite(ratio) and ratio >= VARIANCE_RATIO):
+        return None
+    warnings.warn(VARIANCE_RATIO_MESSAGE, UnstableResultWarning, stacklevel=stacklevel)
+    return (f"the largest sampling variance is {ratio:.2g} times the smallest (metafor warns from 1e7): "
+            "the results may be numerically unstable")
 
 
 def positions(mask: npt.ArrayLike) -> str:
@@ -23,8 +45,32 @@ def positions(mask: npt.ArrayLike) -> str:
     return f"position{'s' if idx.size != 1 else ''} [{shown}{more}]"
 
 
+#: numpy dtype kinds that convert to float silently but are not real numbers: bool, complex (the
+#: imaginary part would be dropped), datetime and timedelta (they would become integer nanoseconds).
+_NOT_REAL = {"b": "true/false values", "c": "complex numbers", "M": "dates/times", "m": "time spans"}
+
+
+def _not_real(values: object) -> str | None:
+    kind = getattr(getattr(values, "dtype", None), "kind", None)
+    if kind in _NOT_REAL:
+        return _NOT_REAL[kind]
+    if isinstance(values, (list, tuple)):
+        for v in values:
+            if isinstance(v, (bool, np.bool_)):
+                return _NOT_REAL["b"]
+            if isinstance(v, (complex, np.complexfloating)):
+                return _NOT_REAL["c"]
+            if isinstance(v, (np.datetime64, np.timedelta64)) or hasattr(v, "isoformat"):
+                return _NOT_REAL["M"]
+    return None
+
+
 def as_float_array(name: str, values: object, *, ndim: int | None = 1) -> np.ndarray:
-    """Convert ``values`` to a float array, naming non-numeric entries if that fails."""
+    """Convert ``values`` to a float array, naming non-numeric entries if that fails; bool, complex,
+    datetime and timedelta input is refused (numpy would convert it silently)."""
+    what = _not_real(values)
+    if what:
+        raise ValueError(f"{name} must be real numbers; got {what}")
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -91,6 +137,38 @@ def check_level(level: float) -> float:
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1) or a percentage in [50, 100), got {level!r}")
     return level
+
+
+
+def align_indexed(**named: object) -> dict[str, object]:
+    """Arguments that are pandas Series are paired by their index labels, not by position.
+
+    Equal indexes pass unchanged; the same unique labels in another order are reordered to the first
+    Series' order; any other difference raises :class:`ValueError` naming the labels that do not match.
+    Arguments without an index (lists, arrays, None) pass unchanged.
+    """
+    indexed = {n: x for n, x in named.items() if hasattr(x, "index") and hasattr(x, "reindex")}
+    if len(indexed) < 2:
+        return dict(named)
+    first, ref = next(iter(indexed.items()))
+    out = dict(named)
+    for n, x in indexed.items():
+        idx = x.index  # type: ignore[attr-defined]
+        if idx.equals(ref.index):  # type: ignore[attr-defined]
+            continue
+        same = len(idx) == len(ref.index) and set(idx) == set(ref.index)  # type: ignore[attr-defined]
+        if same and idx.is_unique and ref.index.is_unique:  # type: ignore[attr-defined]
+            out[n] = x.reindex(ref.index)  # type: ignore[attr-defined]
+            continue
+        only_n = [lab for lab in idx if lab not in set(ref.index)][:_MAX_LISTED]  # type: ignore[attr-defined]
+        only_f = [lab for lab in ref.index if lab not in set(idx)][:_MAX_LISTED]  # type: ignore[attr-defined]
+        detail = "; ".join(part for part in (f"only in {n}: {only_n}" if only_n else "",
+                                             f"only in {first}: {only_f}" if only_f else "",
+                                             "repeated labels" if not (idx.is_unique and ref.index.is_unique) else "")
+                           if part)
+        raise ValueError(f"{n} and {first} are pandas Series whose indexes do not match ({detail}): take them from "
+                         "the same DataFrame, or pass arrays to pair them by position")
+    return out
 
 
 def check_effects(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,14 @@
 """Leave-one-out, influence diagnostics and cumulative meta-analysis, vectorised.
 
 Each function refits the model many times in one call of :func:`whatworks.model.fit_batch`: the
-``k`` leave-one-out datasets (or the ``k`` cumulative ones) are rows of one batch with ``present``
-masks, so there is no Python loop of fits. Definitions are metafor's (3.8) ``leave1out``,
+``k`` leave-one-out datasets (or the ``k`` cumulative ones) are one batch in the layouts
+``Batch.leave_one_out`` / ``Batch.prefixes``, which share the effects and compute every sum at each
+dataset's own tau² in O(k) (see :mod:`whatworks._batch`), so there is no Python loop of fits and no
+``k x k`` array: k = 10,000 takes about a second. Definitions are metafor's (3.8) ``leave1out``,
 ``influence.rma.uni`` and ``cumul`` for models without moderators.
+
+A statistic that divides by a standard error of 0 (identical effects under Knapp-Hartung, whose
+scale factor is then 0) is NaN, as in metafor and :func:`whatworks.meta_analyze`.
 """
 
 from __future__ import annotations
@@ -52,11 +57,17 @@ def _batch_fit(fit: MetaResult | RegressionResult, present: np.ndarray, X: np.nd
     return fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
 
 
+def _fit_layout(fit: MetaResult, batch: Batch) -> dict[str, np.ndarray]:
+    """Fit every dataset of ``batch`` with the fit's method, test and level."""
+    return fit_batch(batch, method=fit.method, test=fit.test, level=fit.level)
+
+
 def _summaries(fit: MetaResult, f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The leave-one-out / cumulative columns from a :func:`fit_batch` result."""
     est = f["beta"][:, 0]
     se = np.sqrt(f["vb"][:, 0, 0])
-    stat = est / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: identical effects under knha
+        stat = est / se
     return {
         "estimate": est, "se": se, "stat": stat, "pvalue": _dist.two_sided_p(stat, f["df"], fit.test),
         "ci_low": est - f["crit"] * se, "ci_high": est + f["crit"] * se,
@@ -90,8 +101,7 @@ def leave_one_out(fit: MetaResult) -> pd.DataFrame:
     ((5, 12), 'A')
     """
     fit = _check_fit(fit, 3, "leave_one_out", _REFITS)
-    present = ~np.eye(fit.k, dtype=bool)
-    cols = _summaries(fit, _batch_fit(fit, present))
+    cols = _summaries(fit, _fit_layout(fit, Batch.leave_one_out(fit.yi, fit.vi)))
     return pd.DataFrame({"label": list(fit.labels), **cols})
 
 
@@ -126,9 +136,6 @@ def cumulative(fit: MetaResult, order: Sequence[int] | np.ndarray | None = None)
     order = np.arange(fit.k) if order is None else np.asarray(order)
     if order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(fit.k)):
         raise ValueError(f"order must be a permutation of the positions 0..{fit.k - 1}; got {order.tolist()}")
-    steps = np.zeros((fit.k, fit.k), bool)
-    for j in range(fit.k):
-        steps[j, order[: j + 1]] = True
     first = order[0]
     se0 = float(np.sqrt(fit.vi[first]))
     crit0 = _dist.norm_ppf(0.5 + fit.level / 2)
@@ -139,7 +146,8 @@ def cumulative(fit: MetaResult, order: Sequence[int] | np.ndarray | None = None)
     }  # fmt: skip
     cols = {c: np.array([row0[c]], dtype=float) for c in LOO_COLUMNS}
     if fit.k > 1:
-        rest = _summaries(fit, _batch_fit(fit, steps[1:]))
+        steps = Batch.prefixes(fit.yi[order], fit.vi[order], np.arange(2, fit.k + 1))
+        rest = _summaries(fit, _fit_layout(fit, steps))
         cols = {c: np.concatenate([cols[c], rest[c]]) for c in LOO_COLUMNS}
     return pd.DataFrame({"label": [fit.labels[int(i)] for i in order], **cols})
 
@@ -225,7 +233,8 @@ def influence(fit: MetaResult) -> InfluenceResult:
     """
     fit = _check_fit(fit, 3, "influence", _REFITS)
     k, p = fit.k, 1
-    f = _batch_fit(fit, ~np.eye(k, dtype=bool))
+    loo = Batch.leave_one_out(fit.yi, fit.vi)
+    f = _fit_layout(fit, loo)
     beta_del, vb_del = f["beta"][:, 0], f["vb"][:, 0, 0]
     tau2_del, s2w_del = f["tau2"], f["s2w"]
     vb = fit.se**2
@@ -234,13 +243,15 @@ def influence(fit: MetaResult) -> InfluenceResult:
 
     resid = fit.yi - beta_del
     resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
-    rstudent = resid / np.sqrt(fit.vi * s2w_del + vb_del + tau2_del * s2w_del)
-    dfb = fit.estimate - beta_del
-    dffits = dfb / np.sqrt(s2w_del * hat * (tau2_del + fit.vi))
-    vb_full_del = 1 / (1 / (fit.vi[None, :] + tau2_del[:, None])).sum(-1)  # all k studies at tau2_del
-    dfbetas = dfb / np.sqrt(s2w_del * vb_full_del)
-    cook_d = dfb**2 / vb
-    cov_r = vb_del / vb
+    # sum over all k studies of 1 / (vi + tau2_del): the leave-one-out sum plus the study's own weight
+    sw_full_del = loo.moments(tau2_del, (1,))[0][:, 0, 0] + 1 / (fit.vi + tau2_del)
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero scale (identical effects, knha): NaN
+        rstudent = resid / np.sqrt(fit.vi * s2w_del + vb_del + tau2_del * s2w_del)
+        dfb = fit.estimate - beta_del
+        dffits = dfb / np.sqrt(s2w_del * hat * (tau2_del + fit.vi))
+        dfbetas = dfb / np.sqrt(s2w_del / sw_full_del)
+        cook_d = dfb**2 / vb
+        cov_r = vb_del / vb
     inf = (
         (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
         | (_dist.chi2_cdf(cook_d, 1) > 0.5)

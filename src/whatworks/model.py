@@ -16,7 +16,7 @@ import numpy as np
 from . import _dist
 from . import _validation as v
 from ._validation import check_effects
-from .estimators import METHODS, Batch, estimate_tau2, solve_q, tr_pd, wls
+from .estimators import METHODS, Batch, fit_tau2, heterogeneity, solve_q, wls_fit
 from .results import MetaResult, StudyLabels
 
 if TYPE_CHECKING:  # the three-level module imports this one; imported lazily in meta_analyze
@@ -34,41 +34,45 @@ def fit_batch(
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
+    search: bool = False,
 ) -> dict[str, np.ndarray]:
     """Fit the model to every dataset of ``batch``; return a dict of arrays, one entry per dataset.
 
+    ``search`` makes REML/ML search the whole likelihood profile of every dataset (see
+    :func:`whatworks.estimators.fit_tau2`).
+
     Keys: ``beta`` (m, p), ``vb`` (m, p, p), ``tau2``, ``se_tau2``, ``iterations``, ``converged``,
     ``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``, ``s2w`` (Knapp-Hartung scale, 1 for "z"), ``df``
-    (residual df k - p of the t tests; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k),
+    (residual df k - p of the t tests; inf for "z"), ``crit`` (quantile for level), ``weights`` (m, k; ``None``
+    for the leave-one-out and cumulative layouts, ``Batch.leave_one_out`` / ``Batch.prefixes``),
     ``vt`` (the "typical" within-study variance of I² and H²; NaN for "EE").
     Inputs are assumed valid (see :func:`check_effects`).
     """
     k, p = batch.k, batch.p
-    fit = estimate_tau2(batch.yi, batch.vi, method, present=batch.present, X=batch.X)
+    fit = fit_tau2(batch, method, search=search)
     tau2 = fit.tau2
-    w = batch.present / (batch.vi + tau2[:, None])
-    beta, e, M = wls(batch, w)
-
-    # heterogeneity: Q with inverse-variance weights; I² and H² as metafor
-    w0 = batch.present / batch.vi
-    _, e0, M0 = wls(batch, w0)
-    q = (w0 * e0**2).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        beta, M, rss = wls_fit(batch, tau2)  # rss: sum w e² at tau2
+        # heterogeneity: Q with inverse-variance weights; I² and H² as metafor
+        q, trp0 = heterogeneity(batch)
     q_df = k - p
     with np.errstate(divide="ignore", invalid="ignore"):
         q_pvalue = np.where(q_df > 0, _dist.chi2_sf(q, np.maximum(q_df, 1)), 1.0)
         if method == "EE":
-            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)
+            i2 = np.zeros_like(q)
+            above = q > q_df  # 100 (Q - df) / Q only there: a subnormal Q would overflow it
+            i2[above] = 100 * (q[above] - q_df[above]) / q[above]
             h2 = q / q_df
             s2 = np.full(q.shape, np.nan)
         else:
-            s2 = q_df / tr_pd(batch, w0, M0, np.ones_like(w0))  # "typical" within-study variance
+            s2 = q_df / trp0  # "typical" within-study variance
             i2 = 100 * tau2 / (s2 + tau2)
             h2 = tau2 / s2 + 1
 
     if test in T_TESTS:
         df = (k - p).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(df > 0, (w * e**2).sum(-1) / df, np.nan) if test != "t" else np.ones(k.shape)
+            s2w = np.where(df > 0, rss / df, np.nan) if test != "t" else np.ones(k.shape)
         if test == "adhoc":  # metafor: the Knapp-Hartung factor truncated below at 1
             s2w = np.where(s2w < 1, 1.0, s2w)
         crit = _dist.t_ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
@@ -76,7 +80,11 @@ def fit_batch(
         df = np.full(k.shape, np.inf)
         s2w = np.ones(k.shape)
         crit = np.full(k.shape, _dist.norm_ppf(0.5 + level / 2))
-    weights = 100 * w / w.sum(-1, keepdims=True)
+    if hasattr(batch, "weights"):  # a dense batch: the study weights; leave-one-out batches have none
+        w = batch.weights(tau2)
+        weights = 100 * w / w.sum(-1, keepdims=True)
+    else:
+        weights = None
     return {
         "beta": beta,
         "vb": M * s2w[:, None, None],
@@ -97,6 +105,12 @@ def fit_batch(
     }
 
 
+def _inside(tau2: float, ci: tuple[float, ...]) -> bool:
+    """``tau2`` within ``ci`` up to rounding (NaN bounds: no interval, nothing to check)."""
+    lo, hi = ci
+    return not (tau2 < lo * (1 - 1e-8) - 1e-12 or tau2 > hi * (1 + 1e-8) + 1e-12)
+
+
 def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Q-profile confidence interval for tau² (Viechtbauer 2007), as metafor's ``confint()``.
 
@@ -104,7 +118,7 @@ def tau2_qprofile(batch: Batch, level: float = 0.95) -> tuple[np.ndarray, np.nda
     """
     df = batch.k - batch.p
     alpha = 1 - level
-    m = batch.yi.shape[0]
+    m = batch.m
     targets = np.concatenate([_dist.chi2_ppf(1 - alpha / 2, df), _dist.chi2_ppf(alpha / 2, df)])
     roots, _ = solve_q(batch.repeat(2), targets)  # both bounds of every dataset in one batch
     return roots[:m], roots[m:]
@@ -201,6 +215,8 @@ def meta_analyze(
     >>> res.ci_low < res.estimate < res.ci_high
     True
     """
+    args = v.align_indexed(yi=yi, vi=vi, labels=labels, cluster=cluster)  # Series pair by index, not position
+    yi, vi, labels, cluster = args["yi"], args["vi"], args["labels"], args["cluster"]  # type: ignore[assignment]
     if cluster is not None:  # effects nested in clusters: the three-level model
         from .multilevel import fit_three_level
 
@@ -219,8 +235,18 @@ def meta_analyze(
     if k == 1:
         fit_method, fit_test = "EE", "z"
         notes.append("k = 1: tau2 cannot be estimated and is set to 0; the estimate is the single study's.")
+    ratio_note = v.warn_variance_ratio(s)
+    if ratio_note:
+        notes.append(ratio_note)
     batch = Batch.make(y, s)
     f = fit_batch(batch, method=fit_method, test=fit_test, level=level)
+    tau2_ci = (np.nan, np.nan) if fit_method == "EE" or k == 1 else tuple(float(b[0]) for b in tau2_qprofile(batch, level))
+    if fit_method in ("REML", "ML") and not _inside(float(f["tau2"][0]), tau2_ci):
+        # a likelihood maximum outside its own Q-profile CI is suspect: search the whole profile
+        f = fit_batch(batch, method=fit_method, test=fit_test, level=level, search=True)
+        if not _inside(float(f["tau2"][0]), tau2_ci):
+            notes.append(f"tau2 lies outside its Q-profile confidence interval [{tau2_ci[0]:.4g}, {tau2_ci[1]:.4g}]; "
+                         "it is the highest likelihood found on a grid of tau2 values")
     estimate = float(f["beta"][0, 0])
     se = float(np.sqrt(f["vb"][0, 0, 0]))
     with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 only for degenerate knha data
@@ -229,11 +255,7 @@ def meta_analyze(
     crit = float(f["crit"][0])
     pvalue = float(_dist.two_sided_p(stat, df, fit_test))
     tau2 = float(f["tau2"][0])
-    if fit_method == "EE" or k == 1:
-        tau2_ci = (np.nan, np.nan)
-    else:
-        lo, hi = tau2_qprofile(batch, level)
-        tau2_ci = (float(lo[0]), float(hi[0]))
+    if not (fit_method == "EE" or k == 1):
         if tau2 == 0:
             notes.append("tau2 is estimated at its boundary 0: the random-effects fit equals the common-effect fit.")
     vt = float(f["vt"][0])  # I² and H² bounds from the tau² bounds (metafor confint.rma.uni)

@@ -397,6 +397,7 @@ def meta_regress(
     used = frame.iloc[keep]
     dm, _ = design(used, mods)  # rebuilt on the kept rows, so unused factor levels get no column
     y, s = check_effects(used[yi].to_numpy(), used[vi].to_numpy())
+    v.warn_variance_ratio(s)  # as metafor's rma.uni
     X = dm.to_numpy(dtype=float)
     names = tuple(dm.columns)
     k, p = X.shape

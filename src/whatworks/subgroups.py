@@ -330,13 +330,15 @@ def _common(y, s, labels, groups, skipped, **common) -> SubgroupResult:
     fits = {}
     note = ("common tau2 from the mixed-effects model over all subgroups; Q is the within-subgroup Q; "
             "I2 and H2 are not defined per subgroup")  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 (identical effects, knha): z = NaN, as meta_analyze
+        stats = est / se
     for j, lev in enumerate(levels):
         sel = onehot[:, j] > 0
         w = 1 / (s[sel] + model.tau2)
         half_pi = crit * np.sqrt(se[j] ** 2 + model.tau2)
         fits[lev] = MetaResult(
-            k=int(sel.sum()), estimate=float(est[j]), se=float(se[j]), stat=float(est[j] / se[j]),
-            pvalue=float(_dist.two_sided_p(est[j] / se[j], model.df, test)), ci_low=float(est[j] - crit * se[j]),
+            k=int(sel.sum()), estimate=float(est[j]), se=float(se[j]), stat=float(stats[j]),
+            pvalue=float(_dist.two_sided_p(stats[j], model.df, test)), ci_low=float(est[j] - crit * se[j]),
             ci_high=float(est[j] + crit * se[j]), tau2=model.tau2, se_tau2=model.se_tau2,
             tau2_ci_low=model.tau2_ci_low, tau2_ci_high=model.tau2_ci_high, i2=np.nan, h2=np.nan,
             q=float(within["q"][j]) if within["q_df"][j] > 0 else 0.0, q_df=int(within["q_df"][j]),

@@ -4,11 +4,12 @@ The schema is defined once in :mod:`whatworks.data.schema` and explained in ``do
 """
 
 from .fingerprint import collection_files, collection_fingerprint
-from .load import DataQualityWarning, list_reviews, load_pooled, load_reviews, load_risk_of_bias
+from .load import (Collection, DataQualityWarning, list_reviews, load_collection, load_pooled, load_reviews,
+                   load_risk_of_bias)
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import recompute_effects, settings_of
-from .roots import Collection, bundled_root, find_root, resolve_root
+from .roots import CollectionRoot, bundled_root, find_root, resolve_root
 from .settings import EffectSettings
 from .template import scaffold
 from .trials import one_effect_per_trial
@@ -16,6 +17,7 @@ from .validate import validate
 
 __all__ = [
     "Collection",
+    "CollectionRoot",
     "DataQualityWarning",
     "DataValidationError",
     "attach_risk_of_bias",
@@ -26,6 +28,7 @@ __all__ = [
     "collection_files",
     "collection_fingerprint",
     "list_reviews",
+    "load_collection",
     "load_pooled",
     "load_reviews",
     "load_risk_of_bias",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .problems import DataValidationError, format_problems
+from .problems import DataValidationError, Problem, format_problems
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import SETTINGS_ATTR, assign_computed, computed_columns, recompute_effects
-from .settings import DEFAULT_SETTINGS, EffectSettings
 from .roots import resolve_root
+from .settings import DEFAULT_SETTINGS, EffectSettings
+from .table import columns_of
 from .validate import FolderData, check_collection, discover
 
 _INT_DTYPE = "Int64"
@@ -24,22 +26,121 @@ class DataQualityWarning(UserWarning):
     """Issued when loaded data carry warnings (e.g. an extreme effect); they do not block loading."""
 
 
-def _load(root: str | Path | None, reviews: Iterable[str] | None) -> list[FolderData]:
+def _wanted(names: Iterable[str], reviews: Iterable[str] | None) -> set[str] | None:
+    """The review ids asked for (None: all), refusing unknown ones with the list of available ids."""
+    if reviews is None:
+        return None
+    wanted = [reviews] if isinstance(reviews, str) else list(reviews)
+    names = set(names)
+    unknown = [r for r in wanted if r not in names]
+    if unknown:
+        raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
+                         f"available: {', '.join(sorted(names)) or '(none)'}")
+    return set(wanted)
+
+
+def _load(root: str | Path | None, reviews: Iterable[str] | None, *,
+          warn: bool = True) -> tuple[list[FolderData], list[Problem]]:
     folders = discover(root, require=True)
-    if reviews is not None:
-        wanted = [reviews] if isinstance(reviews, str) else list(reviews)
-        names = {f.name for f in folders}
-        unknown = [r for r in wanted if r not in names]
-        if unknown:
-            raise ValueError(f"unknown review id(s) {', '.join(map(repr, unknown))}; "
-                             f"available: {', '.join(sorted(names)) or '(none)'}")
-        folders = [f for f in folders if f.name in set(wanted)]
+    wanted = _wanted((f.name for f in folders), reviews)
+    if wanted is not None:
+        folders = [f for f in folders if f.name in wanted]
     data, problems = check_collection(folders, root=resolve_root(root))
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
-    if problems:
+    if problems and warn:
         warnings.warn(format_problems(problems), DataQualityWarning, stacklevel=3)
-    return data
+    return data, problems
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection validated once and loaded: what :func:`load_reviews`, :func:`load_pooled`,
+    :func:`load_risk_of_bias` and :func:`list_reviews` return, and the warnings found (``problems``;
+    errors raise instead)."""
+
+    root: Path
+    effects: pd.DataFrame
+    pooled: pd.DataFrame
+    risk_of_bias: pd.DataFrame
+    catalogue: pd.DataFrame
+    problems: tuple[Problem, ...]
+
+    def select(self, reviews: Iterable[str]) -> "Collection":
+        """The same collection restricted to the review ids ``reviews`` (unknown ids raise ValueError)."""
+        wanted = _wanted(self.catalogue["review"], reviews) or set()
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            out = frame[frame["review"].isin(wanted).to_numpy(dtype=bool)].reset_index(drop=True)
+            out.attrs = dict(frame.attrs)
+            return out
+
+        return Collection(self.root, keep(self.effects), keep(self.pooled), keep(self.risk_of_bias),
+                          keep(self.catalogue), self.problems)
+
+
+def load_collection(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
+                    settings: EffectSettings | None = None) -> Collection:
+    """Validate a whole collection once and load its effects, published results and catalogue.
+
+    One pass instead of one per loader (the report used to validate the collection four times).
+    Every review folder is validated, so an error anywhere stops the load, as ``whatworks validate``
+    would; ``reviews`` then selects what is returned.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        As in :func:`load_reviews`.
+    reviews : iterable of str, optional
+        Review ids to return (default: all); unknown ids raise ``ValueError`` naming the available ones.
+    settings : EffectSettings, optional
+        As in :func:`load_reviews`.
+
+    Returns
+    -------
+    Collection
+        ``effects`` (as :func:`load_reviews`), ``pooled`` (as :func:`load_pooled`), ``risk_of_bias`` (as
+        :func:`load_risk_of_bias`), ``catalogue`` (as :func:`list_reviews`), ``problems`` (the warnings;
+        they are not issued as DataQualityWarning). ``select(ids)`` restricts it to some reviews.
+
+    Raises
+    ------
+    DataValidationError
+        If any file has errors; nothing is loaded.
+
+    Examples
+    --------
+    >>> from whatworks.data import load_collection
+    >>> col = load_collection(reviews=["living"])
+    >>> list(col.catalogue["review"]), set(col.effects["review"])
+    (['living'], {'living'})
+    """
+    _check_settings(settings)
+    data, problems = _load(root, None, warn=False)
+    wanted = _wanted((d.review_id for d in data), reviews)
+    if wanted is not None:
+        data = [d for d in data if d.review_id in wanted]
+    return Collection(root=resolve_root(root), effects=_effects(data, settings), pooled=_pooled(data),
+                      risk_of_bias=_risk_of_bias(data), catalogue=_catalogue(data), problems=tuple(problems))
+
+
+def _check_settings(settings: object) -> None:
+    if settings is not None and not isinstance(settings, EffectSettings):
+        raise ValueError(f"settings must be an EffectSettings, got {type(settings).__name__}")
+
+
+def _effects(data: list[FolderData], settings: EffectSettings | None) -> pd.DataFrame:
+    frames = [_effects_frame(d) for d in data if d.effects is not None]
+    out = pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
+    if settings is not None and settings != DEFAULT_SETTINGS:
+        return recompute_effects(out, settings)
+    out.attrs[SETTINGS_ATTR] = DEFAULT_SETTINGS
+    return out
+
+
+def _pooled(data: list[FolderData]) -> pd.DataFrame:
+    frames = [_pooled_frame(d) for d in data if d.pooled is not None]
+    return pd.concat(frames, ignore_index=True) if frames else _pooled_frame(FolderData(""))
 
 
 def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | None = None,
@@ -94,14 +195,8 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     >>> {"review", "study_id", "yi", "vi", "pool", "rob_overall"} <= set(df.columns)
     True
     """
-    if settings is not None and not isinstance(settings, EffectSettings):
-        raise ValueError(f"settings must be an EffectSettings, got {type(settings).__name__}")
-    frames = [_effects_frame(d) for d in _load(root, reviews) if d.effects is not None]
-    out = pd.concat(frames, ignore_index=True) if frames else _effects_frame(FolderData(""))
-    if settings is not None and settings != DEFAULT_SETTINGS:
-        return recompute_effects(out, settings)
-    out.attrs[SETTINGS_ATTR] = DEFAULT_SETTINGS
-    return out
+    _check_settings(settings)
+    return _effects(_load(root, reviews)[0], settings)
 
 
 def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] | None = None) -> pd.DataFrame:
@@ -132,8 +227,11 @@ def load_risk_of_bias(root: str | Path | None = None, *, reviews: Iterable[str] 
     >>> set(rob["tool"]) <= {"rob2", "robins_i"}
     True
     """
-    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in _load(root, reviews)
-              if d.risk_of_bias is not None]
+    return _risk_of_bias(_load(root, reviews)[0])
+
+
+def _risk_of_bias(data: list[FolderData]) -> pd.DataFrame:
+    frames = [_typed_frame(d.risk_of_bias, S.RISK_OF_BIAS_COLUMNS) for d in data if d.risk_of_bias is not None]
     if not frames:
         return _typed_frame([], S.RISK_OF_BIAS_COLUMNS)
     return pd.concat(frames, ignore_index=True)
@@ -170,10 +268,7 @@ def load_pooled(root: str | Path | None = None, *, reviews: Iterable[str] | None
     >>> {"review", "analysis", "estimate", "estimate_norm"} <= set(pooled.columns)
     True
     """
-    frames = [_pooled_frame(d) for d in _load(root, reviews) if d.pooled is not None]
-    if not frames:
-        return _pooled_frame(FolderData(""))
-    return pd.concat(frames, ignore_index=True)
+    return _pooled(_load(root, reviews)[0])
 
 
 def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
@@ -198,8 +293,12 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     >>> list(cat.columns[:3])
     ['review', 'title', 'kind']
     """
+    return _catalogue(_load(root, None)[0])
+
+
+def _catalogue(data: list[FolderData]) -> pd.DataFrame:
     records = []
-    for d in _load(root, None):
+    for d in data:
         effects = _effects_frame(d) if d.effects is not None else None
         records.append({
             "review": d.review_id,
@@ -219,10 +318,11 @@ def list_reviews(root: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Column, ...]) -> pd.DataFrame:
+def _typed_frame(rows: Sequence[tuple[int, Mapping[str, object]]], columns: tuple[S.Column, ...]) -> pd.DataFrame:
     out: dict[str, object] = {}
+    _, cols = columns_of(rows, [c.name for c in columns])
     for col in columns:
-        values = [row[col.name] for _, row in rows]
+        values = cols[col.name]
         if col.type == "int":
             out[col.name] = pd.array(values, dtype=_INT_DTYPE)
         elif col.type == "float":
@@ -235,7 +335,7 @@ def _typed_frame(rows: list[tuple[int, dict[str, object]]], columns: tuple[S.Col
 
 
 def _effects_frame(d: FolderData) -> pd.DataFrame:
-    rows = d.effects or []
+    rows: Sequence[tuple[int, Mapping[str, object]]] = d.effects or []
     df = _typed_frame(rows, S.EFFECT_COLUMNS)
     rob = _typed_frame(d.risk_of_bias or [], S.RISK_OF_BIAS_COLUMNS)
     attached = attach_risk_of_bias(df, rob)

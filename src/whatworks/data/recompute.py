@@ -9,7 +9,7 @@ analyses with another pre-post correlation or ICC.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from .compute import Computed, compute_effects
 from .settings import EffectSettings
 from .trials import one_effect_per_trial
 
-Row = dict[str, object]
+Row = Mapping[str, object]  # a typed row (a dict or a whatworks.data.table.RowView)
 
 #: Key of ``DataFrame.attrs`` that records the settings a frame was computed with.
 SETTINGS_ATTR = "effect_settings"
@@ -66,7 +66,7 @@ def frame_rows(frame: pd.DataFrame) -> list[Row]:
     rows: list[Row] = []
     columns = {c.name: c for c in S.EFFECT_COLUMNS}
     for record in frame[list(columns)].itertuples(index=False):
-        row: Row = {}
+        row: dict[str, object] = {}
         for (name, col), value in zip(columns.items(), record):
             if col.type == "bool":
                 row[name] = bool(value) if not pd.isna(value) else False

@@ -8,6 +8,8 @@ explained in ``docs/data-schema.md`` and ``docs/risk-of-bias.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import re
 
 import numpy as np
@@ -17,7 +19,7 @@ from ..rob import rob2_overall_problem
 from . import schema as S
 from .problems import Problem, Severity
 
-Row = dict[str, object]
+Row = Mapping[str, object]  # a typed row (a dict or a whatworks.data.table.RowView)
 DOMAINS = tuple(S.ROB2_DOMAINS)
 #: A verbatim quote: text in straight or curly double quotes.
 _QUOTE = re.compile(r"\"[^\"]+\"|\u201c[^\u201d]+\u201d")
@@ -26,7 +28,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ATTACHED_COLUMNS = ("rob_tool", *(f"rob_{d}" for d in DOMAINS), "rob_overall", "rob_effect_id", "rob_source_url")
 
 
-def check_rob_rows(label: str, rows: list[tuple[int, Row]], effects: list[tuple[int, Row]] | None,
+def check_rob_rows(label: str, rows: Sequence[tuple[int, Row]], effects: Sequence[tuple[int, Row]] | None,
                    out: list[Problem]) -> None:
     """Append every problem of the typed rows of ``risk_of_bias.csv`` to ``out``.
 

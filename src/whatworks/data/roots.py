@@ -39,7 +39,7 @@ def bundled_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Collection:
+class CollectionRoot:
     """A collection folder and why it was chosen: ``source`` is "given", "working directory" or "bundled"."""
 
     path: Path
@@ -61,7 +61,7 @@ class Collection:
         return f"data: {self.path.absolute()} ({why})"
 
 
-def find_root(path: str | Path | None = None) -> Collection:
+def find_root(path: str | Path | None = None) -> CollectionRoot:
     """The collection to read under the rule of this module.
 
     Parameters
@@ -83,11 +83,11 @@ def find_root(path: str | Path | None = None) -> Collection:
         root = Path(path)
         if not root.is_dir():
             raise FileNotFoundError(f"not a folder: {root}")
-        return Collection(root, "given")
+        return CollectionRoot(root, "given")
     working = Path.cwd() / WORKING_COLLECTION
     if working.is_dir():
-        return Collection(working, "working directory")
-    return Collection(bundled_root(), "bundled")
+        return CollectionRoot(working, "working directory")
+    return CollectionRoot(bundled_root(), "bundled")
 
 
 def resolve_root(path: str | Path | None) -> Path:

@@ -7,26 +7,28 @@ its typed rows so that files are parsed once.
 from __future__ import annotations
 
 import datetime as _dt
-import math
+import gc
 import re
 import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import schema as S
 from ._csvfile import RawTable, outside, read_csv, read_text
 from .compute import Computed, compute_effects
+from .consistency import RESOLUTION_COLUMNS, check_consistency
 from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
-from .design import design_problems
+from .design import DESIGN_COLUMNS, design_problems
 from .prisma import check_prisma
 from .problems import DataValidationError, Problem, Severity, sort_problems
 from .risk_of_bias import check_rob_rows
 from .roots import resolve_root
+from .table import Table, columns_of, parse_cell, short, type_table, vocab_message
 
-Row = dict[str, object]
-_INT = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+Row = Mapping[str, object]  # a typed row: row["column"] (see whatworks.data.table)
+_parse, _vocab_message, _short = parse_cell, vocab_message, short  # their former names (data.codings uses _parse)
 _KNOWN_FILES = (S.REVIEW_FILE, S.EFFECTS_FILE, S.POOLED_FILE, S.RISK_OF_BIAS_FILE)
 _IGNORED_FILES = re.compile(r"^(\..*|README.*|.*\.md|__pycache__)$", re.IGNORECASE)
 
@@ -37,9 +39,9 @@ class FolderData:
 
     review_id: str
     meta: dict[str, object] = field(default_factory=dict)
-    effects: list[tuple[int, Row]] | None = None  # (data row, typed row)
-    pooled: list[tuple[int, Row]] | None = None
-    risk_of_bias: list[tuple[int, Row]] | None = None
+    effects: Table | None = None  # typed rows by column; iterates as (data row, row) pairs
+    pooled: Table | None = None
+    risk_of_bias: Table | None = None
     computed: list[Computed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -93,26 +95,41 @@ def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:
     return folders
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of cells become objects: they form no
+    cycles, and its repeated full scans made validating 200,000 rows take minutes instead of seconds."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_collection(folders: list[Path], root: Path | None = None) -> tuple[list[FolderData], list[Problem]]:
     """Validate each folder, then what spans folders; return the folders' data and all problems.
 
     ``root``: the collection folder; every folder and file read must resolve inside it (links leading
     out of it are refused). ``None``: each folder is its own boundary.
     """
-    data = [check_folder(f, base=root if root is not None else f) for f in folders]
+    with _no_cycle_collection():
+        data = [check_folder(f, base=root if root is not None else f) for f in folders]
     problems = [p for d in data for p in d.problems]
     years: dict[object, dict[object, str]] = {}  # study_id -> year -> first place it was seen
-    for d in data:
-        for r, row in d.effects or []:
-            if row["study_id"] is not None and row["year"] is not None:
-                years.setdefault(row["study_id"], {}).setdefault(row["year"], f"{d.review_id}/effects.csv:{r}")
-    for d in data:
-        for r, row in d.effects or []:
-            seen = years.get(row["study_id"], {})
-            if row["year"] is not None and len(seen) > 1:
-                others = ", ".join(f"{y} in {where}" for y, where in seen.items() if y != row["year"])
-                problems.append(Problem(f"{d.review_id}/effects.csv", r, "year", f"study_id {row['study_id']!r} "
-                                        f"has year {row['year']} here but {others}: one trial or two?", "warning"))
+    cols = [(d, *columns_of(d.effects or [], ("study_id", "year"))) for d in data]
+    for d, nums, c in cols:
+        for r, sid, year in zip(nums, c["study_id"], c["year"]):
+            if sid is not None and year is not None:
+                years.setdefault(sid, {}).setdefault(year, f"{d.review_id}/effects.csv:{r}")
+    for d, nums, c in cols:
+        for r, sid, year in zip(nums, c["study_id"], c["year"]):
+            seen = years.get(sid)
+            if year is not None and seen is not None and len(seen) > 1:
+                others = ", ".join(f"{y} in {where}" for y, where in seen.items() if y != year)
+                problems.append(Problem(f"{d.review_id}/effects.csv", r, "year", f"study_id {sid!r} "
+                                        f"has year {year} here but {others}: one trial or two?", "warning"))
     return data, sort_problems(problems)
 
 
@@ -151,6 +168,7 @@ def check_folder(folder: Path, base: Path | None = None) -> FolderData:
             data.effects = _check_table(raw, S.EFFECT_COLUMNS, (*S.COMPUTED_EFFECT_COLUMNS, *S.ROB_EFFECT_COLUMNS),
                                         rid, out)
             _check_effect_rows(raw.label, data.effects, out)
+            check_consistency(raw.label, data.effects, out)
             metric = data.meta.get("metric")
             data.computed = compute_effects(data.effects, metric if isinstance(metric, str) else None)
             _check_computed(raw.label, data.effects, data.computed, out)
@@ -227,7 +245,7 @@ def _is_iso_date(text: str) -> bool:
 # --- cells -------------------------------------------------------------------------------------------
 
 def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[str, ...], rid: str,
-                 out: list[Problem]) -> list[tuple[int, Row]]:
+                 out: list[Problem]) -> Table:
     known = {c.name: c for c in columns}
     for name in raw.header:
         if name in computed:
@@ -238,158 +256,144 @@ def _check_table(raw: RawTable, columns: tuple[S.Column, ...], computed: tuple[s
     for col in columns:
         if col.required and col.name not in raw.header:
             out.append(Problem(raw.label, None, col.name, "missing required column"))
-    rows: list[tuple[int, Row]] = []
-    for r, cells in raw.rows:
-        row: Row = {}
-        for col in columns:
-            text = cells.get(col.name, "")
-            value, message = _parse(col, text) if not text.startswith("CONFLICT{") else (None, conflict_message(text))
-            if message:
-                out.append(Problem(raw.label, r, col.name, message))
-            elif value is None and col.nonempty and col.name in raw.header:
-                out.append(Problem(raw.label, r, col.name, "is empty but required"))
-            row[col.name] = value
-        if row["review"] is not None and row["review"] != rid:
-            out.append(Problem(raw.label, r, "review", f"is {row['review']!r} but the folder is named {rid!r}"))
-        rows.append((r, row))
-    return rows
+    markers = _take_markers(raw, known) if raw.markers else []
+    table = type_table(raw, columns, out, RESOLUTION_COLUMNS)
+    if markers:  # an unresolved double-coding marker is its own problem, not "empty but required"
+        at = {(r, name) for r, name, _ in markers}
+        out[:] = [p for p in out if p.file != raw.label or (p.row, p.column) not in at]
+        out.extend(Problem(raw.label, r, name, message) for r, name, message in markers)
+    if "review" in known:
+        for r, review in zip(table.numbers, table.columns["review"]):
+            if review is not None and review != rid:
+                out.append(Problem(raw.label, r, "review", f"is {review!r} but the folder is named {rid!r}"))
+    return table
 
 
-def _parse(col: S.Column, text: str) -> tuple[object, str | None]:
-    """Typed value of a cell (``None`` when empty) and an error message, if any."""
-    if text == "":
-        return (False if col.type == "bool" else None), None
-    if col.type == "str":
-        return text, None
-    if col.type == "url":
-        if not re.match(r"^https?://\S+$", text):
-            return None, f"must be a URL starting with http:// or https://, got {_short(text)}"
-        return text, None
-    if col.type == "vocab":
-        return (text, None) if text in col.vocab else (None, _vocab_message(text, col.vocab))
-    if col.type == "bool":
-        low = text.lower()
-        return (low == "true", None) if low in ("true", "false") else (None, f"must be true or false, got {_short(text)}")
-    if col.type == "int":
-        if not _INT.match(text) or len(text) > 15:
-            return None, f"must be a whole number (at most 15 digits), got {_short(text)}"
-        value: float = int(text)
-    else:
-        if _DECIMAL_COMMA.match(text):
-            return None, f"decimal comma in {text!r}: write {text.replace(',', '.')!r}"
-        if not _FLOAT.match(text) or not math.isfinite(float(text)):
-            return None, (f"must be a number, got {_short(text)}"
-                          + (" (write inequalities such as p < .001 in notes)" if text[:1] in "<>≤≥" else ""))
-        value = float(text)
-    if col.minimum is not None and value < col.minimum:
-        return None, f"must be >= {col.minimum:g}, got {text}"
-    if col.maximum is not None and value > col.maximum:
-        return None, f"must be <= {col.maximum:g}, got {text}"
-    if col.positive and value <= 0:
-        return None, f"must be > 0, got {text}"
-    return value, None
-
-
-def _vocab_message(text: str, vocab: tuple[str, ...]) -> str:
-    hint = [v for v in vocab if v.lower() == text.strip().lower().replace(" ", "_").replace("-", "_")]
-    did = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"{_short(text)} is not one of: {', '.join(vocab)}{did}"
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+def _take_markers(raw: RawTable, known: Mapping[str, S.Column]) -> list[tuple[int, str, str]]:
+    """Blank the cells of ``raw`` that hold a double-coding marker (``CONFLICT{...}``) and return
+    (row, column, message) for each (data/conflicts.py)."""
+    found = []
+    for name, cells in raw.columns.items():
+        if name not in known:
+            continue
+        hits = [i for i, c in enumerate(cells) if "CONFLICT{" in c and c.strip().startswith("CONFLICT{")]
+        if hits:
+            cells = list(cells)
+            for i in hits:
+                found.append((raw.numbers[i], name, conflict_message(cells[i].strip()) or ""))
+                cells[i] = ""
+            raw.columns[name] = cells
+    return found
 
 
 # --- rows --------------------------------------------------------------------------------------------
 
-def _check_effect_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
+_EFFECT_CHECKED = ("effect_id", "study_id", "sign_convention", "stat_type", "favours", "exclude", "exclude_reason",
+                   "hand", "secondary_source", "es", "es_ci_low", "es_ci_high", "ci_level", "p_value",
+                   "primary_effect", "randomisation_unit", *DESIGN_COLUMNS)
+
+
+def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Problem]) -> None:
+    """Rules within a row of effects.csv (column by column: a file may hold 200,000 rows)."""
+    nums, c = columns_of(rows, _EFFECT_CHECKED)
+
+    def bad(r: int, column: str, message: str, severity: Severity = "error") -> None:
+        out.append(Problem(label, r, column, message, severity))
+
     seen: dict[object, int] = {}
-    primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
-    for r, row in rows:
-        def bad(column: str, message: str, severity: Severity = "error") -> None:
-            out.append(Problem(label, r, column, message, severity))
-
-        eid = row["effect_id"]
+    for r, eid in zip(nums, c["effect_id"]):
         if isinstance(eid, str) and not S.EFFECT_ID_PATTERN.match(eid):
-            bad("effect_id", f"{_short(eid)} is not an identifier: lowercase ASCII letters, digits and _, starting "
-                "with a letter, at most 64 characters, e.g. kall2021_wl")
+            bad(r, "effect_id", f"{_short(eid)} is not an identifier: lowercase ASCII letters, digits and _, "
+                "starting with a letter, at most 64 characters, e.g. kall2021_wl")
         if eid is not None:
-            if eid in seen:
-                bad("effect_id", f"duplicate effect_id {eid!r} (first in row {seen[eid]})")
-            seen.setdefault(eid, r)
-        sid = row["study_id"]
-        if isinstance(sid, str) and not S.STUDY_ID_PATTERN.match(sid):
-            bad("study_id", f"{sid!r} is not surname + year (+ a/b), lowercase ASCII, e.g. kall2021")
-        if row["sign_convention"] is None and row["stat_type"] not in (None, "other"):
-            bad("sign_convention", "missing sign convention: say how the source's sign reads "
+            first = seen.setdefault(eid, r)
+            if first != r:
+                bad(r, "effect_id", f"duplicate effect_id {eid!r} (first in row {first})")
+    match = S.STUDY_ID_PATTERN.match
+    for r, sid in zip(nums, c["study_id"]):
+        if isinstance(sid, str) and not match(sid):
+            bad(r, "study_id", f"{sid!r} is not surname + year (+ a/b), lowercase ASCII, e.g. kall2021")
+    for r, sign, st, fav in zip(nums, c["sign_convention"], c["stat_type"], c["favours"]):
+        if sign is None and st not in (None, "other"):
+            bad(r, "sign_convention", "missing sign convention: say how the source's sign reads "
                 "(higher_lonelier, higher_less_lonely or undirected)")
-        if row["sign_convention"] == "undirected" and row["favours"] is None:
-            bad("favours", "undirected statistics need favours (treatment or control, as the source says, "
+        if sign == "undirected" and fav is None:
+            bad(r, "favours", "undirected statistics need favours (treatment or control, as the source says, "
                 "or unknown when it does not)")
-        if row["exclude"] and not row["exclude_reason"]:
-            bad("exclude_reason", "exclude is true but exclude_reason is empty")
-        if row["hand"] == "second" and not row["secondary_source"]:
-            bad("secondary_source", "hand is second but secondary_source is empty: name the review / file")
-        for column, message, severity in design_problems(row):
-            bad(column, message, "error" if severity == "error" else "warning")
-        if row["primary_effect"] and row["study_id"] is not None:
-            if row["study_id"] in primary:
-                bad("primary_effect", f"a second primary_effect row of trial {row['study_id']!r} (first in row "
-                    f"{primary[row['study_id']]}): mark one row per trial")
-            primary.setdefault(row["study_id"], r)
-        _check_interval(row, "es", "es_ci_low", "es_ci_high", bad)
-        if row["stat_type"] == "or_ci":
-            for name in ("es", "es_ci_low", "es_ci_high"):
-                x = row[name]
+    for r, exclude, reason, hand, secondary in zip(nums, c["exclude"], c["exclude_reason"], c["hand"],
+                                                    c["secondary_source"]):
+        if exclude and not reason:
+            bad(r, "exclude_reason", "exclude is true but exclude_reason is empty")
+        if hand == "second" and not secondary:
+            bad(r, "secondary_source", "hand is second but secondary_source is empty: name the review / file")
+    relevant = [st == "f" or unit == "cluster" or any(x is not None for x in xs) for st, unit, *xs in
+                zip(c["stat_type"], c["randomisation_unit"], *(c[name] for name in DESIGN_COLUMNS))]
+    for (r, row), check in zip(rows, relevant):  # the design columns' rules, row by row (data/design.py)
+        if check:
+            for column, message, severity in design_problems(row):
+                bad(r, column, message, "error" if severity == "error" else "warning")
+    primary: dict[object, int] = {}  # study_id -> first row marked primary_effect
+    for r, flag, sid in zip(nums, c["primary_effect"], c["study_id"]):
+        if flag and sid is not None:
+            if sid in primary:
+                bad(r, "primary_effect", f"a second primary_effect row of trial {sid!r} (first in row "
+                    f"{primary[sid]}): mark one row per trial")
+            primary.setdefault(sid, r)
+    _check_intervals(nums, c, "es", "es_ci_low", "es_ci_high", bad)
+    for r, st, *xs in zip(nums, c["stat_type"], c["es"], c["es_ci_low"], c["es_ci_high"]):
+        if st == "or_ci":
+            for name, x in zip(("es", "es_ci_low", "es_ci_high"), xs):
                 if isinstance(x, float) and x <= 0:
-                    bad(name, f"an odds ratio must be > 0, got {x:g}")
-        level = row["ci_level"]
+                    bad(r, name, f"an odds ratio must be > 0, got {x:g}")
+    for r, level in zip(nums, c["ci_level"]):
         if isinstance(level, float) and not 0 < level < 1:
-            bad("ci_level", f"must be in (0, 1), e.g. 0.95, got {level:g}")
-        _check_p(row, bad)
+            bad(r, "ci_level", f"must be in (0, 1), e.g. 0.95, got {level:g}")
+    _check_ps(nums, c["p_value"], bad)
 
 
-def _check_pooled_rows(label: str, rows: list[tuple[int, Row]], out: list[Problem]) -> None:
-    for r, row in rows:
-        def bad(column: str, message: str, severity: Severity = "error") -> None:
-            out.append(Problem(label, r, column, message, severity))
+def _check_pooled_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Problem]) -> None:
+    nums, c = columns_of(rows, ("estimate", "ci_low", "ci_high", "metric", "p_value"))
 
-        _check_interval(row, "estimate", "ci_low", "ci_high", bad)
-        if row["metric"] == "OR":
-            for name in ("estimate", "ci_low", "ci_high"):
-                x = row[name]
+    def bad(r: int, column: str, message: str, severity: Severity = "error") -> None:
+        out.append(Problem(label, r, column, message, severity))
+
+    _check_intervals(nums, c, "estimate", "ci_low", "ci_high", bad)
+    for r, metric, *xs in zip(nums, c["metric"], c["estimate"], c["ci_low"], c["ci_high"]):
+        if metric == "OR":
+            for name, x in zip(("estimate", "ci_low", "ci_high"), xs):
                 if isinstance(x, float) and x <= 0:
-                    bad(name, f"an odds ratio must be > 0, got {x:g}")
-        _check_p(row, bad)
+                    bad(r, name, f"an odds ratio must be > 0, got {x:g}")
+    _check_ps(nums, c["p_value"], bad)
 
 
-def _check_interval(row: Row, est: str, low: str, high: str, bad) -> None:  # noqa: ANN001
-    lo, hi, e = row[low], row[high], row[est]
-    if (lo is None) != (hi is None):
-        bad(low if lo is None else high, "a confidence interval needs both bounds")
-    if isinstance(lo, float) and isinstance(hi, float):
-        if lo >= hi:
-            bad(low, f"CI lower bound {lo:g} is not below the upper bound {hi:g}")
-        elif isinstance(e, float) and not lo <= e <= hi:
-            bad(est, f"CI [{lo:g}, {hi:g}] does not bracket the estimate {e:g}")
+def _check_intervals(nums: list[int], c: Mapping[str, list], est: str, low: str, high: str, bad) -> None:  # noqa: ANN001
+    for r, e, lo, hi in zip(nums, c[est], c[low], c[high]):
+        if (lo is None) != (hi is None):
+            bad(r, low if lo is None else high, "a confidence interval needs both bounds")
+        if isinstance(lo, float) and isinstance(hi, float):
+            if lo >= hi:
+                bad(r, low, f"CI lower bound {lo:g} is not below the upper bound {hi:g}")
+            elif isinstance(e, float) and not lo <= e <= hi:
+                bad(r, est, f"CI [{lo:g}, {hi:g}] does not bracket the estimate {e:g}")
 
 
-def _check_p(row: Row, bad) -> None:  # noqa: ANN001
-    p = row["p_value"]
-    if isinstance(p, float) and not 0 < p <= 1:
-        bad("p_value", f"p must be in (0, 1], got {p:g}")
+def _check_ps(nums: list[int], ps: list, bad) -> None:  # noqa: ANN001
+    for r, p in zip(nums, ps):
+        if isinstance(p, float) and not 0 < p <= 1:
+            bad(r, "p_value", f"p must be in (0, 1], got {p:g}")
 
 
-def _check_computed(label: str, rows: list[tuple[int, Row]], computed: list[Computed],
+def _check_computed(label: str, rows: Sequence[tuple[int, Row]], computed: list[Computed],
                     out: list[Problem]) -> None:
-    for (r, row), c in zip(rows, computed):
-        if c.error:
-            out.append(Problem(label, r, "stat_type", c.error))
-        elif c.yi is not None and c.metric in ("SMD", "SMCC_diff") and abs(c.yi) > S.EXTREME_EFFECT:
-            out.append(Problem(label, r, "stat_type", f"extreme effect: {c.metric} = {c.yi:.3f} "
+    nums, c = columns_of(rows, ("favours", "sign_convention"))
+    for r, comp, fav, sign in zip(nums, computed, c["favours"], c["sign_convention"]):
+        if comp.error:
+            out.append(Problem(label, r, "stat_type", comp.error))
+        elif comp.yi is not None and comp.metric in ("SMD", "SMCC_diff") and abs(comp.yi) > S.EXTREME_EFFECT:
+            out.append(Problem(label, r, "stat_type", f"extreme effect: {comp.metric} = {comp.yi:.3f} "
                                f"(|yi| > {S.EXTREME_EFFECT:g}); check the numbers against the source",
                                "warning"))
-        if c.yi is not None and row["favours"] in ("treatment", "control") and row["sign_convention"] != "undirected":
-            if (c.yi < 0) != (row["favours"] == "treatment") and c.yi != 0:
-                out.append(Problem(label, r, "favours", f"favours {row['favours']} contradicts the normalised "
-                                   f"effect {c.yi:.3f} (negative = treatment less lonely)", "warning"))
+        if comp.yi is not None and fav in ("treatment", "control") and sign != "undirected":
+            if (comp.yi < 0) != (fav == "treatment") and comp.yi != 0:
+                out.append(Problem(label, r, "favours", f"favours {fav} contradicts the normalised "
+                                   f"effect {comp.yi:.3f} (negative = treatment less lonely)", "warning"))

@@ -20,19 +20,10 @@ from __future__ import annotations
 import datetime
 import os
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import (
-    DataValidationError,
-    collection_fingerprint,
-    list_reviews,
-    load_pooled,
-    load_reviews,
-    load_risk_of_bias,
-    validate,
-)
+from ..data import collection_fingerprint, load_collection
 from ..data.roots import find_root
 from ..estimators import METHODS
 from ..model import TESTS
@@ -132,31 +123,25 @@ def run_report(
     if not 0 < level < 1:
         raise UsageError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
     check_target(Path(out))
-    collection = find_root(data)
-    root = collection.path
-    say(collection.line())
+    place = find_root(data)
+    root = place.path
+    say(place.line())
     say(f"checking the data in {root}")
-    problems = validate(root)
-    if any(p.is_error for p in problems):
-        raise DataValidationError(problems)
-    for p in problems:
+    collection = load_collection(root)  # every folder validated once; errors raise DataValidationError
+    for p in collection.problems:
         say(str(p))
     ids = tuple(reviews) if reviews else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # warnings were reported by validate() above
-        catalogue = list_reviews(root)
-        unknown = [r for r in ids or () if r not in set(catalogue["review"])]
-        if unknown:
-            raise UsageError(f"unknown review id(s): {', '.join(unknown)}; available: "
-                             f"{', '.join(catalogue['review'])}")
-        effects = load_reviews(root, reviews=ids)
-        pooled = load_pooled(root, reviews=ids)
-        risk_of_bias = load_risk_of_bias(root, reviews=ids)
+    unknown = [r for r in ids or () if r not in set(collection.catalogue["review"])]
+    if unknown:
+        raise UsageError(f"unknown review id(s): {', '.join(unknown)}; available: "
+                         f"{', '.join(collection.catalogue['review'])}")
     if ids:
-        catalogue = catalogue[catalogue["review"].isin(ids)].reset_index(drop=True)
+        collection = collection.select(ids)
+    effects, pooled, catalogue = collection.effects, collection.pooled, collection.catalogue
+    risk_of_bias = collection.risk_of_bias
     say(f"read {len(effects)} coded effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
-    where = collection.describe()  # no absolute paths unless given: the same page on any machine
+    where = place.describe()  # no absolute paths unless given: the same page on any machine
     info = {"date": run_date(), "version": software_versions()["whatworks"], "fingerprint": collection_fingerprint(root)}
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
                         risk_of_bias=risk_of_bias, root=root, run=info)
