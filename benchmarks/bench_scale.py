@@ -17,6 +17,10 @@ Measured and printed, not timed tests (the suite stays fast). Targets (issue 11,
   the seven strategies (Hedges' g with arm sizes; the loader computes yi and vi), a quarter of the trials
   coded again in a second folder (overlap) and a few published pooled rows. Forests of more than 200
   rows are summarised (their rows in CSV files). Peak memory includes the forked render processes.
+  Measured (one run, shared 2-core machine, 2026-12-01): main at dae1435 (engine merged): MemoryError
+  after 31 s at 5.6 GB under a 6 GB limit (the contrast's leave-one-out built an 11,429 x 11,429 batch;
+  before the engine, 88 s to the same error; the issue saw 13.6 GB); with the report-layer bounds of
+  branch io: 14.4 s wall, 12.5 s CPU, 286 MB peak, 49 files (14 MB).
 
 Each workload runs in its own Python process, so its peak memory (``ru_maxrss``) is its own; "MB over
 import" subtracts the process's peak after importing whatworks and building the input. Wall-clock and
