@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from collection_builder import Trial, pooled_row, write_collection  # noqa: E402
+from conftest import examples  # noqa: E402
 from whatworks.data import schema as S  # noqa: E402
 from whatworks.report import main, run_report  # noqa: E402
 
@@ -112,8 +113,9 @@ def no_rendering(monkeypatch):
                                                                                for _ in figures])
 
 
-#: Derandomised: the same examples on every run (CI cannot fail by chance); about 0.3 s per example.
-SMALL = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+#: 40 examples under the derandomised ``ci`` profile (conftest: the same examples on every run, so CI cannot
+#: fail by chance), more under ``long``; about 0.3 s per example.
+SMALL = settings(max_examples=examples(40), deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
