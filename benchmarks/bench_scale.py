@@ -12,6 +12,15 @@ Measured and printed, not timed tests (the suite stays fast). Targets (issue 11,
   line uses copies of the living review's rows (1.4 KB a row, 290 MB), the heaviest bundled rows.
 - ``leave_one_out``, ``influence``, ``cumulative`` (random order) at k = 10,000 (REML, Knapp-Hartung):
   under 3 s each in O(k) memory. The full fit is outside the timing.
+- ``report``: ``run_report`` (validate, load, every section, figures, files; default options) on a
+  SYNTHETIC collection of 20,000 effects in under 60 s and under 2 GB: four review folders of RCTs over
+  the seven strategies (Hedges' g with arm sizes; the loader computes yi and vi), a quarter of the trials
+  coded again in a second folder (overlap) and a few published pooled rows. Forests of more than 200
+  rows are summarised (their rows in CSV files). Peak memory includes the forked render processes.
+  Measured (one run, shared 2-core machine, 2026-12-01): main at dae1435 (engine merged): MemoryError
+  after 31 s at 5.6 GB under a 6 GB limit (the contrast's leave-one-out built an 11,429 x 11,429 batch;
+  before the engine, 88 s to the same error; the issue saw 13.6 GB); with the report-layer bounds of
+  branch io: 14.4 s wall, 12.5 s CPU, 286 MB peak, 49 files (14 MB).
 
 Each workload runs in its own Python process, so its peak memory (``ru_maxrss``) is its own; "MB over
 import" subtracts the process's peak after importing whatworks and building the input. Wall-clock and
@@ -31,8 +40,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from whatworks.data import schema as S
+
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {"validate": (5.0, 1024.0), "leave_one_out": (3.0, None), "influence": (3.0, None), "cumulative": (3.0, None)}
+TARGETS = {"validate": (5.0, 1024.0), "leave_one_out": (3.0, None), "influence": (3.0, None), "cumulative": (3.0, None),
+           "report": (60.0, 2048.0)}
 
 
 def _peak_mb() -> float:
@@ -56,10 +70,102 @@ def _collection(n: int, source: Path, where: Path) -> Path:
     return where
 
 
+URL = "https://example.org/synthetic-benchmark"
+TOML = '''id = "{id}"
+title = "Synthetic collection for the scale benchmark"
+kind = "{kind}"
+citation = "Synthetic (benchmarks/bench_scale.py)."
+url = "{url}"
+scope = "made-up randomised trials"
+metric = "SMD"
+sign_convention = "negative = less lonely"
+coded_by = "benchmark"
+coded_on = "2026-12-01"
+'''
+
+
+def _letters(i: int) -> str:
+    out = ""
+    while True:
+        i, r = divmod(i, 26)
+        out = chr(97 + r) + out
+        if i == 0:
+            return out
+
+
+def write_collection(root: Path, k: int, seed: int = 2026) -> Path:
+    """Write ``k`` synthetic effects into four review folders under ``root`` (plus re-coded overlap)."""
+    rng = np.random.default_rng(seed)
+    strategies = S.STRATEGIES
+    controls = ("waitlist", "usual_care", "no_treatment", "active", "attention")
+    folders = ("living", "review_b", "review_c", "review_d")
+    columns = S.column_names(S.EFFECT_COLUMNS)
+    per = -(-k // len(folders))
+    trials = []
+    for i in range(k):
+        year = 1990 + i % 35
+        n_t, n_c = (int(x) for x in rng.integers(10, 300, size=2))
+        g = float(np.round(rng.normal(-0.25 - 0.1 * (i % 7 == 0), 0.35), 3))
+        trials.append((f"trial{_letters(i)}{year}", year, strategies[i % len(strategies)], controls[i % 5], g, n_t, n_c))
+    for f, folder in enumerate(folders):
+        d = root / folder
+        d.mkdir(parents=True)
+        (d / S.REVIEW_FILE).write_text(TOML.format(id=folder, kind="living" if f == 0 else "review", url=URL),
+                                       encoding="utf-8")
+        mine = trials[f * per:(f + 1) * per]
+        if f == 1:  # overlap: a quarter of the living review's trials coded again here
+            mine = mine + trials[: per // 4]
+        with open(d / S.EFFECTS_FILE, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(columns)
+            for sid, year, strategy, control, g, n_t, n_c in mine:
+                row = dict.fromkeys(columns, "")
+                row.update(review=folder, effect_id=f"{sid}_a", study_id=sid, study=f"{sid.title()} [synthetic]",
+                           year=year, design="rct", strategy=strategy, strategy_reason="synthetic",
+                           borderline="false", control=control, n_treatment=n_t, n_control=n_c, stat_type="g",
+                           es=g, sign_convention="higher_lonelier", source_url=URL, locator="synthetic",
+                           hand="first", exclude="false")
+                w.writerow(row.values())
+        if f == 1:
+            pcols = S.column_names(S.POOLED_COLUMNS)
+            with open(d / S.POOLED_FILE, "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(pcols)
+                for s in strategies[:4]:
+                    row = dict.fromkeys(pcols, "")
+                    row.update(review=folder, analysis=f"strategy: {s}", subgroup_variable="strategy", subgroup=s,
+                               strategy=s, design="rct", k=20, estimate=-0.3, ci_low=-0.45, ci_high=-0.15,
+                               metric="SMD", sign_convention="negative_less_lonely", model="random", hand="first",
+                               reliability="primary", source_url=URL, locator="synthetic")
+                    w.writerow(row.values())
+    return root
+
+
 def _one(workload: str, size: int, source: str) -> dict:
     """Run one workload in this process; return its measurements."""
     import numpy as np
 
+    if workload == "report":
+        import warnings
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from whatworks.report import run_report
+
+        with tempfile.TemporaryDirectory() as tmp:
+            root = write_collection(Path(tmp) / "data", size)
+            base = _peak_mb()
+            t0, c0 = time.perf_counter(), time.process_time()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = run_report(data=root, out=Path(tmp) / "out")
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            mb = sum(p.stat().st_size for p in res.files) / 1e6
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return dict(wall=wall, cpu=cpu, peak=max(_peak_mb(), children), over=_peak_mb() - base,
+                    note=f"{size:,} effects, {len(res.files)} files ({mb:.0f} MB), render processes peak "
+                         f"{children:.0f} MB")
     if workload == "validate":
         from whatworks.data import validate
 
@@ -95,6 +201,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--one", nargs=3, metavar=("WORKLOAD", "SIZE", "SOURCE"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=sorted(TARGETS), help="run one workload (e.g. report)")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(_one(args.one[0], int(args.one[1]), args.one[2])))
@@ -103,9 +210,9 @@ def main() -> None:
     runs = [("validate", 200_000 // scale, "tests/fixtures/reviews/demo_smd"),
             ("validate", 200_000 // scale, "data/reviews/living"),
             ("leave_one_out", 10_000 // scale, ""), ("influence", 10_000 // scale, ""),
-            ("cumulative", 10_000 // scale, "")]
+            ("cumulative", 10_000 // scale, ""), ("report", 20_000 // scale, "")]
     print(f"{'workload':<15}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}{'MB over import':>16}  target   input")
-    for workload, size, source in runs:
+    for workload, size, source in [r for r in runs if args.only in (None, r[0])]:
         out = subprocess.run([sys.executable, __file__, "--one", workload, str(size), source or "-"],
                              capture_output=True, text=True, cwd=ROOT)
         if out.returncode != 0:

@@ -38,7 +38,7 @@ def test_no_command_and_unknown_command_are_usage_errors(capsys):
 
 def test_validate_clean(capsys):
     assert main(["validate", str(FIXTURES)]) == 0
-    assert capsys.readouterr().out == f"OK: 2 review folders in {FIXTURES}, no problems\n"
+    assert capsys.readouterr().out == f"data: {FIXTURES} (given)\nOK: 2 review folders in {FIXTURES}, no problems\n"
 
 
 def test_validate_with_problems_lists_them(tmp_path, capsys):
@@ -47,7 +47,8 @@ def test_validate_with_problems_lists_them(tmp_path, capsys):
     path.write_text(path.read_text("utf-8").replace(",alpha2020_wl,", ",beta2019_wl,", 1), "utf-8")
     assert main(["validate", str(tmp_path / "r")]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "demo_smd/effects.csv:2:effect_id: duplicate effect_id 'beta2019_wl' (first in row 1)"
+    assert out[0] == f"data: {tmp_path / 'r'} (given)"  # the folder read comes first
+    assert out[1] == "demo_smd/effects.csv:2:effect_id: duplicate effect_id 'beta2019_wl' (first in row 1)"
     assert out[-1].startswith("1 problem in the data (1 error, 0 warnings); 2 review folders in")
 
 
@@ -80,7 +81,7 @@ def test_new_review_creates_and_refuses_to_overwrite(tmp_path, capsys):
 
 def test_list(capsys):
     assert main(["list", "--root", str(FIXTURES)]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[1:]  # after the line naming the folder read
     assert lines[0].split() == ["review", "kind", "metric", "effects", "pooled", "published", "title"]
     assert lines[2].split()[:6] == ["demo_smd", "review", "SMD", "11", "8", "4"]
 
@@ -114,4 +115,4 @@ def test_python_dash_m_without_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("OK: 1 review folder") and lines[-1] == "exit 0 False", out.stdout + out.stderr
+    assert lines[0].startswith("data: ") and lines[1].startswith("OK: 1 review folder") and lines[-1] == "exit 0 False", out.stdout + out.stderr

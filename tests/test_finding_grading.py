@@ -40,3 +40,9 @@ def test_largest_trial():
     assert largest_trial_significant([-0.5, 0.0], [0.01, 0.01], [50, 100]) is False
     assert largest_trial_significant([-0.5, 0.0], [0.01, 0.001], [np.nan, np.nan]) is False  # by precision
     assert largest_trial_significant([], [], []) is None
+
+
+def test_no_pvalue_cannot_be_graded():
+    """Issue 11.1: a difference of 0 with a standard error of 0 has no p-value; it was a ValueError."""
+    assert grade(n=240, pvalue=np.nan) == ("-", "cannot be graded: the p-value is not defined")
+    assert grade(n=240, pvalue=None)[0] == "-"

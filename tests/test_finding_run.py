@@ -107,3 +107,79 @@ def test_report_sections_of_the_finding(res):
     assert f"{abs(c['difference']):.2f}".replace("-", "\u2212") in bottom.html
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_leave_one_out_in_chunks_equals_one_batch(res, monkeypatch):
+    """The refits are fitted in bounded batches (LOO_CHUNK effects at a time); the numbers do not change."""
+    import numpy as np
+
+    from whatworks.finding import sensitivity
+
+    whole = sensitivity._leave_one_out(res.contrast)
+    monkeypatch.setattr(sensitivity, "LOO_CHUNK", 3 * res.contrast.model_combined.k)  # 3 refits per batch
+    chunked = sensitivity._leave_one_out(res.contrast)
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12)
+    assert np.isfinite(whole["difference"]).all()
+
+
+def test_leave_one_out_of_a_tiny_contrast_is_not_estimable_rather_than_singular():
+    """Issue 11.1: one reference trial and two comparison trials (k = 3, p = 2): every refit either loses an
+    arm or has no residual df; they were a LinAlgError ('Singular matrix'), now 'not estimable'."""
+    from whatworks.finding import sensitivity
+
+    df = pd.DataFrame({"strategy": ["social_cognition", "social_support", "social_support"],
+                       "yi": [-0.4, 0.0, 0.3], "vi": [0.05, 0.05, 0.06], "study": ["a", "b", "c"]})
+    loo = sensitivity._leave_one_out(strategy_contrasts(df, others=("social_support",)))
+    assert loo["verdict"].tolist() == ["not estimable"] * 3
+
+
+@pytest.mark.parametrize("test", ["knha", "z"])
+def test_leave_one_out_above_the_exact_bound_uses_deletion_formulas(monkeypatch, test):
+    """Above LOO_EXACT_MAX_K the refits keep the full-data tau²: checked against each refit done by brute
+    force (weighted least squares with W = 1/(vi + tau²) on the k - 1 rows, in numpy, row by row)."""
+    import numpy as np
+
+    from whatworks import _dist
+    from whatworks.finding import sensitivity
+
+    rng = np.random.default_rng(11)
+    k = 30
+    df = pd.DataFrame({"strategy": ["social_cognition"] * 12 + ["social_support"] * 18,
+                       "yi": rng.normal(-0.3, 0.3, k), "vi": rng.uniform(0.02, 0.1, k),
+                       "study": [f"s{i}" for i in range(k)]})
+    contrast = strategy_contrasts(df, others=("social_support",), test=test)
+    exact = sensitivity._leave_one_out(contrast)
+    monkeypatch.setattr(sensitivity, "LOO_EXACT_MAX_K", 10)
+    fast = sensitivity._leave_one_out(contrast)
+    assert fast.attrs["refits"] == "fixed tau2" and exact.attrs["refits"] == "exact"
+    fit = contrast.model_combined
+    X, y, w = fit.X, fit.yi, 1 / (fit.vi + fit.tau2)
+    for i in (0, 5, 29):
+        keep = np.arange(k) != i
+        Xi, yi, wi = X[keep], y[keep], w[keep]
+        M = np.linalg.inv(Xi.T @ (wi[:, None] * Xi))
+        b = M @ Xi.T @ (wi * yi)
+        s2 = (wi * (yi - Xi @ b) ** 2).sum() / (k - 1 - 2) if test == "knha" else 1.0
+        se = np.sqrt(M[1, 1] * s2)
+        crit = _dist.t_ppf(0.975, k - 3) if test == "knha" else _dist.norm_ppf(0.975)
+        assert fast["difference"].iloc[i] == pytest.approx(-b[1], rel=1e-10)
+        assert fast["ci_low"].iloc[i] == pytest.approx(-b[1] - crit * se, rel=1e-10)
+        assert fast["ci_high"].iloc[i] == pytest.approx(-b[1] + crit * se, rel=1e-10)
+    # tau² re-estimated or held: close on these data (a check of the plumbing, not of the approximation)
+    assert np.allclose(fast["difference"], exact["difference"], atol=0.05)
+
+
+def test_recompute_affected_equals_recomputing_everything():
+    """The sensitivity rows recompute only pre-post and cluster rows (whole trials); the frame is the same
+    as recompute_effects of every row, for each setting varied (bundled data: both kinds are present)."""
+    from whatworks.data import EffectSettings, recompute_effects
+    from whatworks.finding.sensitivity_design import recompute_affected
+
+    reviews = load_reviews()
+    assert (reviews["stat_type"] == "means_prepost").any() and (reviews["randomisation_unit"] == "cluster").any()
+    for alt in (EffectSettings(prepost_r=0.2), EffectSettings(prepost="post"), EffectSettings(icc=0.1)):
+        pd.testing.assert_frame_equal(recompute_affected(reviews, alt), recompute_effects(reviews, alt))
+    plain = reviews[(reviews["stat_type"] != "means_prepost").fillna(True)
+                    & (reviews["randomisation_unit"] != "cluster").fillna(True)]
+    pd.testing.assert_frame_equal(recompute_affected(plain, EffectSettings(icc=0.1)),
+                                  recompute_effects(plain, EffectSettings(icc=0.1)))

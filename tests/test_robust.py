@@ -146,3 +146,18 @@ def test_result_is_frozen_and_shows_itself():
     assert "Satterthwaite" in res.summary() and "deltypeovert" in res.summary()
     assert repr(res).startswith("RobustResult(kind='CR2', n_clusters=17")
     assert "<table" in res._repr_html_()
+
+
+def test_zero_residuals_give_nan_with_the_reason():
+    """Identical effects per strategy: every residual is 0, so the CR2 variance is 0 up to rounding.
+
+    clubSandwich 0.5.8 prints SE 0, t = -Inf/Inf, p < 0.001 for this model (rma(yi, vi, mods = ~ g)
+    with yi = -.5, -.5, -.2, -.2, vi = .05, clusters = rows; run by hand); a 'significant' test from no
+    residual variation is not inference, so the SE, test and CI are NaN and a note says why (issue 11.1:
+    this was sqrt of a negative rounding error, a RuntimeWarning)."""
+    frame = pd.DataFrame({"yi": [-0.5, -0.5, -0.2, -0.2], "vi": [0.05] * 4, "g": [0.0, 0.0, 1.0, 1.0]})
+    fit = meta_regress(frame, "~ g", test="knha")
+    rr = robust(fit, [1, 2, 3, 4], kind="CR2")
+    assert np.allclose(rr.coef, [-0.5, 0.3])
+    assert np.isnan(rr.se).all() and np.isnan(rr.pvalue).all() and np.isnan(rr.ci_low).all()
+    assert any("robust variance 0" in n for n in rr.notes)

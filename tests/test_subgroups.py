@@ -199,3 +199,16 @@ def test_result_is_frozen_and_shows_itself():
     assert res.definition in text and "F(df1 = 2, df2 = 10)" in text
     assert list(res.to_frame().columns)[:3] == ["subgroup", "k", "estimate"]
     assert "<table" in res._repr_html_() and "tau2_mode='common'" in repr(res)
+
+
+def test_identical_effects_with_knha_have_no_test_of_differences():
+    """Issue 11.1: with test='knha' identical effects give a subgroup SE of 0 (as metafor: se 0.0000),
+    so the EE meta-analysis of the subgroup estimates would weight by 1/0 (it was a divide-by-zero
+    RuntimeWarning); Q-between is NaN and q_between_note says why."""
+    df = pd.DataFrame({"yi": [-0.5, -0.5, -0.2, -0.3], "vi": [0.05, 0.05, 0.05, 0.04], "g": ["a", "a", "b", "b"]})
+    res = by_subgroup(df, "g", method="REML", test="knha")
+    assert res.groups["a"].se < 1e-8
+    assert np.isnan(res.q_between) and np.isnan(res.q_between_pvalue)
+    assert "standard error of subgroup(s) a is 0" in res.q_between_note
+    assert "No test of subgroup differences: the standard error" in res.summary()
+    assert np.isfinite(by_subgroup(df, "g", method="REML", test="z").q_between)  # the z test weights by vi

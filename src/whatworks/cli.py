@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: The rule for where a collection lives (whatworks.data.roots), in the help of every command.
+DEFAULT = "data/reviews in the working directory if it exists, else the data bundled with whatworks"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,14 +28,15 @@ def _parser() -> argparse.ArgumentParser:
                        description="Check every review folder under PATH (or one review folder) and print each "
                                    "problem as file:row:column: message. Exit 0 when clean, 1 with problems.")
     p.add_argument("path", nargs="?", metavar="PATH",
-                   help="folder of review folders, or one review folder (default: the bundled data)")
+                   help=f"folder of review folders, or one review folder (default: {DEFAULT})")
     p.add_argument("--strict", action="store_true", help="treat warnings (e.g. |g| > 3) as problems too")
     p = sub.add_parser("new-review", help="scaffold a new review folder from the template",
                        description="Create ROOT/ID with review.toml (every key, commented) and the headers of "
                                    "effects.csv and pooled.csv. Never overwrites an existing folder.")
     p.add_argument("review_id", metavar="ID", help="review id: lowercase letters, digits and _, e.g. smith2027")
-    p.add_argument("--root", metavar="DIR", default=os.path.join("data", "reviews"),
-                   help="collection folder to create it in (default: data/reviews)")
+    p.add_argument("--root", metavar="DIR",
+                   help="collection folder to create it in (default: data/reviews in the working directory, "
+                        "created if needed)")
     p.add_argument("--xlsx", action="store_true",
                    help="write an Excel coding workbook ID.xlsx instead (drop-down lists; read it back with "
                         "whatworks import)")
@@ -42,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="print the catalogue of reviews",
                        description="Print one line per review: id, kind, metric, number of coded effects, of pooled "
                                    "effects (yi available, not excluded), of published pooled results, and title.")
-    p.add_argument("--root", metavar="DIR", help="collection folder (default: the bundled data)")
+    p.add_argument("--root", metavar="DIR", help=f"collection folder (default: {DEFAULT})")
     sub.add_parser("report", help="build the report (options: whatworks report --help)", add_help=False,
                    description="Forwarded to whatworks.report.")
     return parser
@@ -84,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args)
     except FileNotFoundError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - errors are messages, never tracebacks
         if os.environ.get("WHATWORKS_DEBUG"):
             raise
@@ -98,10 +104,12 @@ def _fail(message: str, code: int) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from whatworks.data.problems import summary_line
-    from whatworks.data.roots import resolve_root
+    from whatworks.data.roots import find_root
     from whatworks.data.validate import discover, validate
 
-    root = resolve_root(args.path)
+    collection = find_root(args.path)
+    print(collection.line())
+    root = collection.path
     problems = validate(root)
     for p in problems:
         print(p)
@@ -116,18 +124,34 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _new_review(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from whatworks.data.roots import WORKING_COLLECTION, bundled_root
+    from whatworks.data.schema import REVIEW_ID_PATTERN
     from whatworks.data.template import scaffold
 
     if args.xlsx:
         return _new_workbook(args)
+    root = Path(args.root) if args.root is not None else Path.cwd() / WORKING_COLLECTION
+    new_collection = args.root is None and not root.exists()
+    if new_collection and REVIEW_ID_PATTERN.match(args.review_id):  # a bad id is refused by scaffold below
+        root.mkdir(parents=True)
     try:
-        folder = scaffold(args.review_id, args.root)
+        folder = scaffold(args.review_id, root)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except FileExistsError as exc:
         return _fail(str(exc), EXIT_PROBLEMS)
+    where = "given" if args.root is not None else f"{WORKING_COLLECTION.as_posix()} in the working directory"
+    print(f"data: {root.absolute()} ({where}{', created' if new_collection else ''})")
     print(f"created {folder}/ (review.toml, effects.csv, pooled.csv, risk_of_bias.csv)")
     print(f"next: fill {folder / 'review.toml'}, code rows, then run: whatworks validate {folder}")
+    if args.root is None:
+        print(f"validate, list and report run in this folder read {WORKING_COLLECTION.as_posix()} (not the bundled "
+              "data)")
+    if new_collection:
+        print(f"note: the bundled reviews are not in {WORKING_COLLECTION.as_posix()}; to analyse yours next to "
+              f"them, copy them in: cp -r {bundled_root()}/. {WORKING_COLLECTION.as_posix()}/")
     return EXIT_OK
 
 
@@ -135,11 +159,14 @@ def _list(args: argparse.Namespace) -> int:
     import warnings
 
     from whatworks.data import DataValidationError, list_reviews
+    from whatworks.data.roots import find_root
 
+    collection = find_root(args.root)
+    print(collection.line())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cat = list_reviews(args.root)
+            cat = list_reviews(collection.path)
     except DataValidationError as exc:
         print(exc, file=sys.stderr)
         return _fail("the data have errors; fix them first (whatworks validate)", EXIT_PROBLEMS)
@@ -218,8 +245,11 @@ def _agree(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result.disagreements.to_csv(out / "disagreements.csv", index=False, lineterminator="\n")
-    result.to_frame().to_csv(out / "agreement.csv", index=False, lineterminator="\n", float_format="%.6g")
+    from whatworks._csvout import csv_frame
+
+    # for people (opened in spreadsheets): through the safe writer, a would-be formula shown as text
+    (out / "disagreements.csv").write_text(csv_frame(result.disagreements), encoding="utf-8")
+    (out / "agreement.csv").write_text(csv_frame(result.to_frame(), "%.6g"), encoding="utf-8")
     print(result.summary())
     print(f"written: {out / 'disagreements.csv'} ({len(result.disagreements)} rows), {out / 'agreement.csv'}")
     return EXIT_OK if result.identical else EXIT_PROBLEMS

@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["robust", "RobustResult"]
 
 KINDS = ("CR2", "CR1")
+#: A robust variance below this multiple of the model-based variance (X'V^-1 X)^-1 is 0 up to rounding:
+#: residuals that are 0 in exact arithmetic leave float64 noise of about 1e-16 relative, squared 1e-32.
+DEGENERATE_VAR = 1e-16
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def _sandwich(y, X, coef, block, codes, n, kind):
     if kind == "CR1":
         u = np.concatenate([np.einsum("msi,ms->mi", VinvX, es) for VinvX, es, _, _ in parts])
         vcov = (n / (n - p)) * (M @ (u.T @ u) @ M)
-        return vcov, np.full(p, float(n - p))
+        return vcov, np.full(p, float(n - p)), M
     # CR2 (clubSandwich, inverse-variance working weights): A = C' G^-1/2 C with C = L' (upper)
     Lm = np.linalg.cholesky(M)
     u_all, g_all, h_all = [], [], []
@@ -198,7 +201,9 @@ def _sandwich(y, X, coef, block, codes, n, kind):
     trace = d.sum(0)
     S = np.einsum("jia,jib->iab", H, H)  # per coefficient i: sum_j h_ij h_ij'
     frob = (S**2).sum((1, 2)) - (hh**2).sum(0) + (d**2).sum(0)
-    return vcov, trace**2 / frob
+    with np.errstate(divide="ignore", invalid="ignore"):  # frob = 0: no effective df (NaN, reported)
+        df = np.where(frob > 0, trace**2 / np.where(frob > 0, frob, 1.0), np.nan)
+    return vcov, df, M
 
 
 def robust(
@@ -268,14 +273,28 @@ def robust(
                 "the three-level model's clusters must be nested in `cluster`; model clusters split across "
                 f"robust clusters: {list(bad[:10])}"
             )
-    vcov, df = _sandwich(y, X, coef, block, codes, n, kind)
-    se = np.sqrt(np.diag(vcov))
+    vcov, df, M = _sandwich(y, X, coef, block, codes, n, kind)
+    var = np.diag(vcov)
+    # A robust variance that is 0 up to rounding (the residuals of the clusters informing a coefficient are
+    # all 0, e.g. identical effects) or no effective df: the t test is not defined; NaN with the reason.
+    zero = ~(var > DEGENERATE_VAR * np.diag(M))
+    no_df = ~(np.isfinite(df) & (df > 0))
+    ok = ~(zero | no_df)
+    se = np.sqrt(np.where(ok, var, np.nan))
+    df = np.where(no_df, np.nan, df)
     stat = coef / se
     level = float(getattr(fit, "level", 0.95))
-    crit = _dist.t_ppf(0.5 + level / 2, df)
+    crit = _dist.t_ppf(0.5 + level / 2, np.where(ok, df, 1.0))
     notes = []
-    if kind == "CR2" and np.any(df < 4):
-        few = [nm for nm, d in zip(names, df) if d < 4]
+    if np.any(zero):
+        notes.append(f"robust variance 0 for {', '.join(nm for nm, z in zip(names, zero) if z)}: the residuals of "
+                     "the clusters informing it are all 0 (identical effects), so its SE, test and CI are not "
+                     "defined (NaN)")
+    if np.any(no_df & ~zero):
+        notes.append(f"no effective degrees of freedom for {', '.join(nm for nm, d in zip(names, no_df) if d)} "
+                     f"(too few clusters informing it: {n} clusters), so its test and CI are not defined (NaN)")
+    if kind == "CR2" and np.any(df[ok] < 4):
+        few = [nm for nm, d, good in zip(names, df, ok) if good and d < 4]
         notes.append(f"Satterthwaite df below 4 for {', '.join(few)}: robust tests are unreliable there "
                      "(Tipton 2015).")  # fmt: skip
     return RobustResult(
@@ -283,7 +302,7 @@ def robust(
         se=se,
         stat=stat,
         df=df,
-        pvalue=2 * _dist.t_sf(np.abs(stat), df),
+        pvalue=np.where(ok, 2 * _dist.t_sf(np.abs(np.where(ok, stat, 0.0)), np.where(ok, df, 1.0)), np.nan),
         ci_low=coef - crit * se,
         ci_high=coef + crit * se,
         vcov=vcov,

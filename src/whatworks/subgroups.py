@@ -26,6 +26,9 @@ from .regression import RegressionResult, fit_mods
 from .results import MetaResult, _fmt, _pval, frame_to_html
 
 TAU2_MODES = ("separate", "common")
+#: A subgroup SE below this multiple of sqrt(min vi) is 0 up to rounding: with test="knha" and identical
+#: effects the residuals are exactly 0 and only float64 noise (about 1e-16 relative) remains in the scale.
+DEGENERATE_SE = 1e-8
 
 DEFINITIONS = {
     "separate": (
@@ -69,6 +72,8 @@ class SubgroupResult:
         (``q_between_df``, ``q_between_df2``) df, otherwise chi-square on ``q_between_df`` df.
     q_between_df2 : int or None
         Denominator df of the F test (common + knha only).
+    q_between_note : str
+        Why there is no test of subgroup differences (``q_between`` NaN), in words; empty otherwise.
     tau2_mode : {"separate", "common"}
     definition : str
         The definition of the test, in words (also in ``summary()``).
@@ -100,6 +105,7 @@ class SubgroupResult:
     method: str = "REML"
     test: str = "z"
     level: float = 0.95
+    q_between_note: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
@@ -119,7 +125,8 @@ class SubgroupResult:
 
     def _test_line(self) -> str:
         if np.isnan(self.q_between):
-            return "No test of subgroup differences: fewer than two subgroups were fitted."
+            why = self.q_between_note or "fewer than two subgroups were fitted"
+            return f"No test of subgroup differences: {why}."
         if self.q_between_df2 is not None:
             stat = f"F(df1 = {self.q_between_df}, df2 = {self.q_between_df2})"
         else:
@@ -277,11 +284,18 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
         lab = [labels[i] for i in np.flatnonzero(sel)]
         fits[lev] = meta_analyze(y[sel], s[sel], method=method, test=test, level=level, labels=lab)
     qb = (np.nan, 0, np.nan)
+    note = "fewer than two subgroups were fitted" if len(fits) < 2 else ""
     if len(fits) >= 2:
         est = np.array([r.estimate for r in fits.values()])
         se = np.array([r.se for r in fits.values()])
-        f = fit_batch(Batch.make(est, se**2), method="EE", test="z", level=level)
-        qb = (float(f["q"][0]), int(f["q_df"][0]), float(f["q_pvalue"][0]))
+        floor = DEGENERATE_SE * np.sqrt([r.vi.min() for r in fits.values()])
+        flat = [str(lev) for lev, r, f in zip(fits, fits.values(), floor) if not r.se > f]
+        if flat:  # an inverse-variance weight 1/0: the EE meta-analysis of the estimates is not defined
+            note = (f"the standard error of subgroup(s) {', '.join(flat)} is 0 (identical effects with "
+                    f"test='knha'), so the estimates cannot be weighted")
+        else:
+            f = fit_batch(Batch.make(est, se**2), method="EE", test="z", level=level)
+            qb = (float(f["q"][0]), int(f["q_df"][0]), float(f["q_pvalue"][0]))
     return SubgroupResult(
         groups=fits,
         q_between=qb[0],
@@ -289,6 +303,7 @@ def _separate(y, s, labels, groups, skipped, **common) -> SubgroupResult:
         q_between_df2=None,
         q_between_pvalue=qb[2],
         skipped=tuple(skipped),
+        q_between_note=note,
         **common,
     )
 

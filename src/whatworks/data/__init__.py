@@ -9,7 +9,7 @@ from .load import (Collection, DataQualityWarning, list_reviews, load_collection
 from .problems import DataValidationError, Problem
 from .risk_of_bias import attach_risk_of_bias
 from .recompute import recompute_effects, settings_of
-from .roots import bundled_root, resolve_root
+from .roots import CollectionRoot, bundled_root, find_root, resolve_root
 from .settings import EffectSettings
 from .template import scaffold
 from .trials import one_effect_per_trial
@@ -17,12 +17,14 @@ from .validate import validate
 
 __all__ = [
     "Collection",
+    "CollectionRoot",
     "DataQualityWarning",
     "DataValidationError",
     "attach_risk_of_bias",
     "EffectSettings",
     "Problem",
     "bundled_root",
+    "find_root",
     "collection_files",
     "collection_fingerprint",
     "list_reviews",

@@ -1,14 +1,18 @@
 """Reading a data file's bytes into a header and rows of strings, reporting what keeps it from being read.
 
 Only the file format is checked here (encoding, BOM, delimiter, shape); the cell values are checked by
-:mod:`whatworks.data.validate`.
+:mod:`whatworks.data.validate`. A file is read only when it is a regular file inside the collection
+folder (after resolving links) and at most :data:`MAX_FILE_BYTES` long (:func:`check_file`, before any
+open); otherwise the problem names the file and why, never its contents.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +24,9 @@ SEMICOLON_EXPLANATION = (
     "save it as CSV with commas between fields and '.' as the decimal mark"
 )
 _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*\"?-?\d+,\d+\"?\s*(?=;|$)")
+#: Largest data file read, in bytes (512 MB). The largest bundled file is about 0.2 MB; 200,000 rows coded
+#: as fully as the living review's are about 290 MB. A larger file is refused with a message, not read.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -47,12 +54,84 @@ class RawTable:
 _CHUNK = 1 << 20
 
 
-def read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
-    """Read ``path`` as UTF-8 text; report a BOM, undecodable bytes or NUL bytes and return None."""
+def outside(path: Path, base: Path) -> str | None:
+    """Why ``path`` may not be read as part of the collection at ``base`` (a link leading out of it, a
+    broken link), or None when it resolves inside ``base``."""
     try:
-        data = path.read_bytes()
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a broken link or a loop of links
+        return f"cannot be opened ({getattr(exc, 'strerror', None) or 'a broken link or a loop of links'})"
+    if not real.is_relative_to(base.resolve()):
+        return (f"is a link to {real}, outside the collection folder {base}: not read (copy the file into "
+                "the collection instead of linking it)")
+    return None
+
+
+def check_file(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> bool:
+    """Whether ``path`` may be read: a regular file (inside ``base``, when given, after resolving links)
+    of at most :data:`MAX_FILE_BYTES`. Otherwise a problem names the file and why (never its contents)
+    and the file is not opened: a FIFO, device or socket could block or never end."""
+    why = outside(path, base) if base is not None else None
+    if why:
+        problems.append(Problem(label, None, None, why))
+        return False
+    try:
+        info = os.stat(path)
     except OSError as exc:
         problems.append(Problem(label, None, None, f"cannot read file: {exc.strerror or exc}"))
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(Problem(label, None, None, f"is not a regular file ({_kind(info.st_mode)}): not read"))
+        return False
+    if info.st_size > MAX_FILE_BYTES:
+        problems.append(Problem(label, None, None, _too_large(info.st_size)))
+        return False
+    return True
+
+
+def read_bytes(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> bytes | None:
+    """The bytes of ``path`` if :func:`check_file` allows it; else None (with the problem).
+
+    The file is opened without blocking and checked again once open (it may have been replaced), and at
+    most ``MAX_FILE_BYTES + 1`` bytes are read, so a file that grew meanwhile is refused too.
+    """
+    if not check_file(path, label, problems, base):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
+                problems.append(Problem(label, None, None, "is not a regular file: not read"))
+                return None
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append(Problem(label, None, None, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.append(Problem(label, None, None, _too_large(len(data))))
+        return None
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"  # pragma: no cover - every other kind is listed above
+
+
+def _too_large(size: int) -> str:
+    return (f"file is larger than {MAX_FILE_BYTES // 2**20} MB ({size / 2**20:.0f} MB or more): not read; the "
+            "limit guards against reading a wrong file (whatworks.data._csvfile.MAX_FILE_BYTES)")
+
+
+def read_text(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> str | None:
+    """Read ``path`` as UTF-8 text (a regular file inside ``base``, when given; :func:`read_bytes`); report
+    a BOM, undecodable bytes or NUL bytes and return None."""
+    data = read_bytes(path, label, problems, base)
+    if data is None:
         return None
     if not _check_bytes(data[:4], label, problems):
         return None
@@ -117,11 +196,14 @@ def _lines(fh, table: RawTable):  # noqa: ANN001, ANN202
         yield line
 
 
-def read_csv(path: Path, label: str, problems: list[Problem]) -> RawTable | None:
+def read_csv(path: Path, label: str, problems: list[Problem], base: Path | None = None) -> RawTable | None:
     """Parse a CSV file; return None (with problems) when it cannot be read as a table.
 
-    The file is streamed (never held as one string), so memory follows the cells kept, not the file.
+    The file is streamed (never held as one string), so memory follows the cells kept, not the file. It
+    is opened only if :func:`check_file` allows it (a regular file inside ``base``, when given).
     """
+    if not check_file(path, label, problems, base):
+        return None
     try:
         with open(path, "rb") as fh:
             head = fh.read(_CHUNK)

@@ -45,7 +45,7 @@ def _load(root: str | Path | None, reviews: Iterable[str] | None, *,
     wanted = _wanted((f.name for f in folders), reviews)
     if wanted is not None:
         folders = [f for f in folders if f.name in wanted]
-    data, problems = check_collection(folders)
+    data, problems = check_collection(folders, root=resolve_root(root))
     if any(p.is_error for p in problems):
         raise DataValidationError(problems)
     if problems and warn:
@@ -151,7 +151,8 @@ def load_reviews(root: str | Path | None = None, *, reviews: Iterable[str] | Non
     ----------
     root : str or Path, optional
         A folder of review folders laid out like ``data/reviews`` (or one review folder). ``None``
-        reads the bundled data.
+        reads ``data/reviews`` in the working directory when it exists, else the bundled data
+        (:func:`whatworks.data.roots.find_root`).
     reviews : iterable of str, optional
         Review ids to load (default: all).
     settings : EffectSettings, optional

@@ -73,6 +73,9 @@ ROB_SOURCE_BASES = ("full_report", "abstract", "second_hand")
 #: Pattern of review ids (folder names) and of ``study_id`` values.
 REVIEW_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 STUDY_ID_PATTERN = re.compile(r"^[a-z][a-z_]*[0-9]{4}[a-z]?$")
+#: Pattern of ``effect_id`` values: lowercase ASCII letters, digits and _, starting with a letter, at most
+#: 64 characters (identifiers reach CSV outputs and file names; nothing a spreadsheet could run).
+EFFECT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 #: Effects larger than this (in absolute value, standardised metrics only) are flagged as warnings.
 EXTREME_EFFECT = 3.0
 
@@ -105,7 +108,8 @@ def _c(name: str, type_: ColumnType, description: str, *, req: bool = False, non
 EFFECT_COLUMNS: tuple[Column, ...] = (
     # identity and design
     _c("review", "str", "equals the folder name", req=True, nonempty=True),
-    _c("effect_id", "str", "unique within the file, e.g. kall2021_wl", req=True, nonempty=True),
+    _c("effect_id", "str", "unique within the file; lowercase letters, digits and _, e.g. kall2021_wl", req=True,
+       nonempty=True),
     _c("study_id", "str", "canonical trial id: surname + year (+ a/b), e.g. kall2021", req=True, nonempty=True),
     _c("study", "str", "label as printed by the source", req=True, nonempty=True),
     _c("year", "int", "publication year", req=True, minimum=1900, maximum=2100),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from .._csvout import csv_text
 from . import schema as S
 
 _PREFILLED = {"kind": "review", "metric": "SMD"}
@@ -99,8 +100,8 @@ def scaffold(review_id: str, root: str | Path) -> Path:
         raise FileExistsError(f"{folder} already exists; not overwriting it")
     folder.mkdir()
     (folder / S.REVIEW_FILE).write_text(review_toml_template(review_id), encoding="utf-8")
-    (folder / S.EFFECTS_FILE).write_text(",".join(S.column_names(S.EFFECT_COLUMNS)) + "\n", encoding="utf-8")
-    (folder / S.POOLED_FILE).write_text(",".join(S.column_names(S.POOLED_COLUMNS)) + "\n", encoding="utf-8")
-    (folder / S.RISK_OF_BIAS_FILE).write_text(",".join(S.column_names(S.RISK_OF_BIAS_COLUMNS)) + "\n",
+    (folder / S.EFFECTS_FILE).write_text(csv_text(S.column_names(S.EFFECT_COLUMNS), []), encoding="utf-8")
+    (folder / S.POOLED_FILE).write_text(csv_text(S.column_names(S.POOLED_COLUMNS), []), encoding="utf-8")
+    (folder / S.RISK_OF_BIAS_FILE).write_text(csv_text(S.column_names(S.RISK_OF_BIAS_COLUMNS), []),
                                               encoding="utf-8")
     return folder

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import schema as S
-from ._csvfile import RawTable, read_csv, read_text
+from ._csvfile import RawTable, outside, read_csv, read_text
 from .compute import Computed, compute_effects
 from .consistency import RESOLUTION_COLUMNS, check_consistency
 from .conflicts import RESOLUTIONS_FILE, check_resolutions, conflict_message
@@ -53,7 +53,8 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     ----------
     path : str or Path, optional
         A folder holding review folders (like ``data/reviews``), or one review folder (holding a
-        ``review.toml``). ``None`` checks the bundled data.
+        ``review.toml``). ``None``: ``data/reviews`` in the working directory when it exists, else the
+        bundled data (:func:`whatworks.data.roots.find_root`).
 
     Returns
     -------
@@ -76,7 +77,7 @@ def validate(path: str | Path | None = None) -> list[Problem]:
         folders = discover(path, require=True)
     except DataValidationError as exc:
         return exc.problems
-    return check_collection(folders)[1]
+    return check_collection(folders, root=resolve_root(path))[1]
 
 
 def discover(path: str | Path | None, *, require: bool = False) -> list[Path]:
@@ -107,10 +108,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def check_collection(folders: list[Path]) -> tuple[list[FolderData], list[Problem]]:
-    """Validate each folder, then what spans folders; return the folders' data and all problems."""
+def check_collection(folders: list[Path], root: Path | None = None) -> tuple[list[FolderData], list[Problem]]:
+    """Validate each folder, then what spans folders; return the folders' data and all problems.
+
+    ``root``: the collection folder; every folder and file read must resolve inside it (links leading
+    out of it are refused). ``None``: each folder is its own boundary.
+    """
     with _no_cycle_collection():
-        data = [check_folder(f) for f in folders]
+        data = [check_folder(f, base=root if root is not None else f) for f in folders]
     problems = [p for d in data for p in d.problems]
     years: dict[object, dict[object, str]] = {}  # study_id -> year -> first place it was seen
     cols = [(d, *columns_of(d.effects or [], ("study_id", "year"))) for d in data]
@@ -128,20 +133,29 @@ def check_collection(folders: list[Path]) -> tuple[list[FolderData], list[Proble
     return data, sort_problems(problems)
 
 
-def check_folder(folder: Path) -> FolderData:
-    """Validate one review folder; typed rows are returned even when problems were found."""
+def check_folder(folder: Path, base: Path | None = None) -> FolderData:
+    """Validate one review folder; typed rows are returned even when problems were found.
+
+    ``base``: the collection folder that the review folder and its files must resolve inside (default:
+    the folder itself); a file outside it, or not a regular file, is not read (the problem says why).
+    """
     rid = folder.name
     data = FolderData(rid)
     out = data.problems
     label = f"{rid}/{{}}"
+    base = folder if base is None else base
+    why = outside(folder, base)
+    if why:  # a review folder linked in from elsewhere: nothing in it is read
+        out.append(Problem(f"{rid}/", None, None, f"review folder {why.replace('copy the file', 'copy it')}"))
+        return data
     effects_path, pooled_path = folder / S.EFFECTS_FILE, folder / S.POOLED_FILE
     rob_path = folder / S.RISK_OF_BIAS_FILE
-    if not (folder / S.REVIEW_FILE).is_file():
+    if not (folder / S.REVIEW_FILE).exists():
         out.append(Problem(label.format(S.REVIEW_FILE), None, None,
                            "review.toml is missing: every review folder needs one (whatworks new-review ID)"))
     else:
         data.meta = _check_meta(folder / S.REVIEW_FILE, label.format(S.REVIEW_FILE), rid,
-                                effects_path.exists(), out)
+                                effects_path.exists(), out, base)
     if not effects_path.exists() and not pooled_path.exists():
         out.append(Problem(f"{rid}/", None, None, "folder holds neither effects.csv nor pooled.csv"))
     for p in sorted(folder.iterdir()):
@@ -149,7 +163,7 @@ def check_folder(folder: Path) -> FolderData:
             out.append(Problem(f"{rid}/{p.name}", None, None, "unexpected file: the loader reads only "
                                f"{', '.join(_KNOWN_FILES)}", "warning"))
     if effects_path.exists():
-        raw = read_csv(effects_path, label.format(S.EFFECTS_FILE), out)
+        raw = read_csv(effects_path, label.format(S.EFFECTS_FILE), out, base)
         if raw is not None:
             data.effects = _check_table(raw, S.EFFECT_COLUMNS, (*S.COMPUTED_EFFECT_COLUMNS, *S.ROB_EFFECT_COLUMNS),
                                         rid, out)
@@ -159,12 +173,12 @@ def check_folder(folder: Path) -> FolderData:
             data.computed = compute_effects(data.effects, metric if isinstance(metric, str) else None)
             _check_computed(raw.label, data.effects, data.computed, out)
     if pooled_path.exists():
-        raw = read_csv(pooled_path, label.format(S.POOLED_FILE), out)
+        raw = read_csv(pooled_path, label.format(S.POOLED_FILE), out, base)
         if raw is not None:
             data.pooled = _check_table(raw, S.POOLED_COLUMNS, S.COMPUTED_POOLED_COLUMNS, rid, out)
             _check_pooled_rows(raw.label, data.pooled, out)
     if rob_path.exists():
-        raw = read_csv(rob_path, label.format(S.RISK_OF_BIAS_FILE), out)
+        raw = read_csv(rob_path, label.format(S.RISK_OF_BIAS_FILE), out, base)
         if raw is not None:
             data.risk_of_bias = _check_table(raw, S.RISK_OF_BIAS_COLUMNS, (), rid, out)
             check_rob_rows(raw.label, data.risk_of_bias, data.effects, out)
@@ -175,8 +189,9 @@ def check_folder(folder: Path) -> FolderData:
 
 # --- review.toml ---------------------------------------------------------------------------------
 
-def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[Problem]) -> dict[str, object]:
-    text = read_text(path, label, out)
+def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[Problem],
+                base: Path | None = None) -> dict[str, object]:
+    text = read_text(path, label, out, base)
     if text is None:
         return {}
     try:
@@ -287,6 +302,9 @@ def _check_effect_rows(label: str, rows: Sequence[tuple[int, Row]], out: list[Pr
 
     seen: dict[object, int] = {}
     for r, eid in zip(nums, c["effect_id"]):
+        if isinstance(eid, str) and not S.EFFECT_ID_PATTERN.match(eid):
+            bad(r, "effect_id", f"{_short(eid)} is not an identifier: lowercase ASCII letters, digits and _, "
+                "starting with a letter, at most 64 characters, e.g. kall2021_wl")
         if eid is not None:
             first = seen.setdefault(eid, r)
             if first != r:

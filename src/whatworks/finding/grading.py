@@ -73,12 +73,13 @@ def grade(
     Returns
     -------
     (str, str)
-        The class (one of :data:`GRADES` but "-") and the reason: which criteria fail.
+        The class (one of :data:`GRADES`) and the reason: which criteria fail. A missing (NaN) p-value
+        gives "-" and "cannot be graded".
 
     Raises
     ------
     ValueError
-        If ``pvalue`` is not a number in [0, 1].
+        If ``pvalue`` is a number outside [0, 1].
 
     Examples
     --------
@@ -88,9 +89,13 @@ def grade(
     'IV'
     >>> grade(n=800, pvalue=0.2)[0]
     'NS'
+    >>> grade(n=800, pvalue=float("nan"))
+    ('-', 'cannot be graded: the p-value is not defined')
     """
-    if pvalue is None or not (0 <= float(pvalue) <= 1):
-        raise ValueError(f"pvalue must be a number in [0, 1], got {pvalue!r}")
+    if pvalue is None or np.isnan(float(pvalue)):  # e.g. a standard error of 0 with a difference of 0
+        return "-", "cannot be graded: the p-value is not defined"
+    if not 0 <= float(pvalue) <= 1:
+        raise ValueError(f"pvalue must be a number in [0, 1] (or NaN: cannot be graded), got {pvalue!r}")
     t = THRESHOLDS
     big = bool(np.isfinite(n) and n > t["n"])
     fails = []

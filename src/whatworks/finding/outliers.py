@@ -103,6 +103,15 @@ def strategy_outliers(primary: pd.DataFrame, pooling: StrategyPooling) -> Outlie
             continue
         if len(rows) != fit.k:
             raise ValueError(f"strategy {s!r}: {len(rows)} rows but the fit has k = {fit.k}")
+        if np.ptp(fit.yi) == 0:  # identical effects: leaving one out changes nothing; the statistics are 0/0
+            w = 1 / (fit.vi + fit.tau2)
+            none = np.zeros(fit.k, dtype=bool)
+            parts.append(pd.DataFrame({
+                "strategy": s, "study_id": rows["study_id"].astype(str).to_numpy(),
+                "study": rows["study"].astype(str).to_numpy() if "study" in rows.columns else list(fit.labels),
+                "yi": fit.yi, "rstudent": np.nan, "cook_d": np.nan, "hat": w / w.sum(), "outlier": none,
+                "influential": none, "flagged": none}))
+            continue
         inf = influence(fit)
         outlier = np.abs(inf.rstudent) > RSTUDENT_LIMIT
         parts.append(pd.DataFrame({

@@ -180,7 +180,10 @@ def contrast_plot(contrast: ContrastResult, *, ax: Axes | None = None, title: st
         ax.text(1, -i, numbers[i], transform=st.offset_points(ax, 6), ha="left", va="center",
                 fontsize=st.FONT_SIZE, clip_on=False)
     ax.set_yticks(-np.arange(len(table)), labels, fontsize=st.FONT_SIZE)
-    ax.set_ylim(-len(table) + 0.5, 0.5)
+    ax.set_ylim(-max(len(table), 1) + 0.5, 0.5)
+    if table.empty:  # every comparison lacks trials: say so rather than draw an empty frame
+        ax.text(0.5, 0.5, "no difference could be estimated (too few trials per strategy)", transform=ax.transAxes,
+                ha="center", va="center", fontsize=st.FONT_SIZE, color=st.LINE_COLOUR)
     ref = st.pretty(contrast.reference)
     ax.set_xlabel(f"Difference in g: {ref} minus comparison", fontsize=st.FONT_SIZE, labelpad=2)
     _favours(ax, (f"Favours {ref.lower()}", "Favours the comparison"))

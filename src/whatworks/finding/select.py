@@ -41,15 +41,16 @@ def check_reviews_frame(frame: object, *extra: str) -> pd.DataFrame:
     return frame
 
 
-def _reason(row: pd.Series, design: str, metric: str) -> str:
-    if row["metric"] != metric:
-        return f"metric {row['metric']} (not {metric})"
-    if row["design"] != design:
-        return f"design {row['design']} (not {design})"
-    if not bool(row["pool"]):
-        pr = row.get("pool_reason")
+def _reason(m: object, d: object, pool: object, pr: object, yi: object, vi: object, design: str,
+            metric: str) -> str:
+    """Why a row (its metric, design, pool, pool_reason, yi, vi) is not a candidate; "" when it is."""
+    if m != metric:
+        return f"metric {m} (not {metric})"
+    if d != design:
+        return f"design {d} (not {design})"
+    if not bool(pool):
         return f"not poolable: {pr}" if isinstance(pr, str) and pr else "not poolable"
-    if pd.isna(row["yi"]) or pd.isna(row["vi"]):
+    if pd.isna(yi) or pd.isna(vi):
         return "yi or vi missing"
     return ""
 
@@ -87,18 +88,21 @@ def selection_table(
     [True, False]
     """
     frame = check_reviews_frame(frame)
-    reasons = [_reason(row, design, metric) for _, row in frame.iterrows()]
+    pr = frame["pool_reason"] if "pool_reason" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    columns = (frame[c].astype(object).to_numpy() for c in ("metric", "design", "pool"))
+    reasons = [_reason(m, d, pool, r, y, v, design, metric) for m, d, pool, r, y, v in
+               zip(*columns, pr.astype(object).to_numpy(), frame["yi"].to_numpy(), frame["vi"].to_numpy())]
     is_living = (frame["review"] == living).fillna(False).to_numpy(dtype=bool)
     seen: dict[str, str] = {str(s): living for s in frame.loc[is_living, "study_id"].dropna()}
     # other reviews in sorted order, file order within a review (stable)
     others = frame.iloc[np.flatnonzero(~is_living)]
     order = np.r_[np.flatnonzero(is_living),
                   np.flatnonzero(~is_living)[np.argsort(others["review"].astype(str).to_numpy(), kind="stable")]]
+    study_ids, review_ids = frame["study_id"].astype(object).to_numpy(), frame["review"].astype(object).to_numpy()
     for pos in order:
         if reasons[pos] or is_living[pos]:
             continue
-        sid = str(frame["study_id"].iat[pos])
-        rev = str(frame["review"].iat[pos])
+        sid, rev = str(study_ids[pos]), str(review_ids[pos])
         if sid in seen and seen[sid] != rev:
             reasons[pos] = f"same trial ({sid}) already in review {seen[sid]}"
         else:

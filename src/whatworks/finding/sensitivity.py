@@ -19,7 +19,7 @@ from ..bias import egger_test, trim_and_fill
 from ..data.recompute import settings_of
 from ..data.settings import EffectSettings
 from ..influence import _batch_fit
-from ..regression import meta_regress
+from ..regression import RegressionResult, meta_regress
 from ..results import MetaResult, _fmt, frame_to_html, int_counts
 from ..smallstudy import small_study_summary
 from .contrast import (
@@ -44,6 +44,11 @@ PASSIVE_CONTROLS = ("waitlist", "usual_care", "no_treatment")
 
 #: Minimum k for Egger's test and trim and fill per strategy.
 BIAS_MIN_K = 3
+#: Leave-one-out refits are fitted in batches of at most this many effects in all (refits x k).
+LOO_CHUNK = 1_000_000
+#: Up to this k every leave-one-out refit re-estimates tau² (k fits of k rows: O(k²) work); above it the
+#: refits keep the full-data tau² (exact deletion formulas, O(k)), and the table row says so.
+LOO_EXACT_MAX_K = 1_000
 
 
 @dataclass(frozen=True)
@@ -107,23 +112,72 @@ def _leave_one_out(contrast: ContrastResult, *, min_k: int = 2) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     k = fit.k
     label = rows["study"].astype(str) if "study" in rows.columns else pd.Series(rows.index.astype(str))
-    f = _batch_fit(fit, ~np.eye(k, dtype=bool), X=fit.X)
-    coef, se = f["beta"][:, 1], np.sqrt(f["vb"][:, 1, 1])
-    stat = coef / se
-    pvalue = _dist.two_sided_p(stat, f["df"], fit.test)
     is_cmp = fit.X[:, 1] > 0
+    k_refs = (~is_cmp).sum() - ~is_cmp  # reference and comparison rows left when row i is out
+    k_cmps = is_cmp.sum() - is_cmp
+    # both arms left and residual df (k - 1 > p): else the refit's design is singular (not estimable)
+    fittable = np.flatnonzero((k_refs > 0) & (k_cmps > 0) & (k - 1 > fit.X.shape[1]))
+    coef, se, crit, pvalue = (np.full(k, np.nan) for _ in range(4))
+    if k > LOO_EXACT_MAX_K:  # k refits of k rows each would take O(k^2): deletion formulas at fixed tau²
+        coef[fittable], se[fittable], crit[fittable], pvalue[fittable] = _deletion_fixed_tau2(fit, fittable)
+        fittable = fittable[:0]
+    step = max(1, LOO_CHUNK // max(k, 1))  # bounded memory: `step` refits of k rows at a time
+    for start in range(0, fittable.size, step):
+        idx = fittable[start:start + step]
+        present = np.ones((idx.size, k), dtype=bool)
+        present[np.arange(idx.size), idx] = False
+        f = _batch_fit(fit, present, X=fit.X)
+        vb = f["vb"][:, 1, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):  # SE 0 (identical effects): p and CI undefined
+            coef[idx], se[idx] = f["beta"][:, 1], np.sqrt(np.where(vb > 0, vb, np.nan))
+            crit[idx] = f["crit"]
+            pvalue[idx] = _dist.two_sided_p(coef[idx] / se[idx], f["df"], fit.test)
     out = []
     for i in range(k):
-        k_ref = int((~is_cmp).sum() - (not is_cmp[i]))
-        k_cmp = int(is_cmp.sum() - is_cmp[i])
-        lo, hi = -(coef[i] + f["crit"][i] * se[i]), -(coef[i] - f["crit"][i] * se[i])
-        if min(k_ref, k_cmp) == 0:
+        k_ref, k_cmp = int(k_refs[i]), int(k_cmps[i])
+        lo, hi = -(coef[i] + crit[i] * se[i]), -(coef[i] - crit[i] * se[i])
+        if np.isnan(coef[i]):
             out.append(dict(left_out=label.iloc[i], strategy=rows["strategy"].iloc[i], verdict="not estimable"))
             continue
         v, _ = verdict(-coef[i], lo, hi, k_reference=k_ref, k_comparison=k_cmp, delta=contrast.delta, min_k=min_k)
         out.append(dict(left_out=label.iloc[i], strategy=rows["strategy"].iloc[i], difference=-coef[i], ci_low=lo,
                         ci_high=hi, pvalue=pvalue[i], verdict=v))
-    return pd.DataFrame(out, columns=cols)
+    table = pd.DataFrame(out, columns=cols)
+    table.attrs["refits"] = "exact" if k <= LOO_EXACT_MAX_K else "fixed tau2"
+    return table
+
+
+def _deletion_fixed_tau2(fit: RegressionResult, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Coefficient 1 with each of ``rows`` left out, tau² held at the fit's estimate: exact weighted
+    least-squares deletion formulas (Sherman-Morrison; Belsley, Kuh & Welsch 1980), O(k p²).
+
+    With W = diag(1 / (vi + tau²)), M = (X'WX)^-1, residuals e and leverages h_i = w_i x_i' M x_i:
+    beta_(i) = beta - M x_i w_i e_i / (1 - h_i), M_(i) = M + M x_i x_i' M w_i / (1 - h_i), and for
+    test="knha" the scale s2w_(i) = (sum w e² - w_i e_i² / (1 - h_i)) / (k - 1 - p).
+    Returns (coef, se, crit, pvalue) for ``rows``.
+    """
+    X, y = np.asarray(fit.X, dtype=float), np.asarray(fit.yi, dtype=float)
+    w = 1.0 / (np.asarray(fit.vi, dtype=float) + fit.tau2)
+    k, p = X.shape
+    M = np.linalg.inv(X.T @ (w[:, None] * X))
+    beta = M @ (X.T @ (w * y))
+    e = y - X @ beta
+    Mx = X @ M  # row i: (M x_i)'
+    h = w * np.einsum("ij,ij->i", Mx, X)
+    with np.errstate(divide="ignore", invalid="ignore"):  # h = 1: the refit's design is singular (NaN)
+        g = w / (1.0 - h)
+        coef = beta[1] - Mx[rows, 1] * g[rows] * e[rows]
+        var = M[1, 1] + Mx[rows, 1] ** 2 * g[rows]
+        df = float(k - 1 - p)
+        if fit.test == "knha":
+            s2w = ((w * e**2).sum() - g[rows] * e[rows] ** 2) / df
+            var = var * s2w
+            crit = np.full(rows.size, _dist.t_ppf(0.5 + fit.level / 2, df) if df > 0 else np.nan)
+        else:
+            crit = np.full(rows.size, _dist.norm_ppf(0.5 + fit.level / 2))
+        se = np.sqrt(np.where(var > 0, var, np.nan))
+        pvalue = _dist.two_sided_p(coef / se, df if fit.test == "knha" else np.inf, fit.test)
+    return coef, se, crit, pvalue
 
 
 def _rob_rows(frame: pd.DataFrame, refit: Callable[[pd.DataFrame], Callable[[], ContrastResult]]) -> list[dict]:
@@ -154,6 +208,11 @@ def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...],
                             note=f"k = {k}: too few effects for Egger's test or trim and fill (need {BIAS_MIN_K})"))
             continue
         low_power = " (k < 10: low power, Sterne et al. 2011)" if k < 10 else ""
+        if np.ptp(fit.vi) == 0:  # Egger's regression on sqrt(vi) needs differing variances
+            out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
+                            note="every effect has the same sampling variance: no small-study regression (Egger's "
+                                 "test) and no funnel asymmetry to trim and fill"))
+            continue
         eg = egger_test(fit)
         out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope (g per unit SE)", k=k,
                         estimate=eg.slope, pvalue=eg.pvalue,
@@ -320,12 +379,15 @@ def sensitivity_analyses(
     if len(fitted):
         counts = fitted["verdict"].value_counts()
         changes = fitted.loc[fitted["verdict"] != primary.combined()["verdict"], "left_out"].tolist()
-        rows.append(dict(analysis="leave-one-out", setting=f"{len(fitted)} refits, one row left out each",
+        fixed = loo.attrs.get("refits") == "fixed tau2"
+        shown = ", ".join(changes[:20]) + (f" and {len(changes) - 20} more" if len(changes) > 20 else "")
+        rows.append(dict(analysis="leave-one-out", setting=f"{len(fitted)} refits, one row left out each"
+                         + (f" (tau² held at the full-data estimate: k > {LOO_EXACT_MAX_K})" if fixed else ""),
                          quantity="range of the difference", k=len(fitted), estimate=np.nan,
                          ci_low=fitted["difference"].min(), ci_high=fitted["difference"].max(),
                          verdict=", ".join(f"{v} ({n})" for v, n in counts.items()),
                          note=("ci_low/ci_high hold the smallest and largest difference, not a CI; verdict changes "
-                               f"when leaving out: {', '.join(changes)}" if changes else
+                               f"when leaving out: {shown}" if changes else
                                "ci_low/ci_high hold the smallest and largest difference, not a CI; no single row "
                                "changes the verdict")))
 

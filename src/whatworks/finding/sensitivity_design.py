@@ -13,7 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..data.recompute import recompute_effects
+from ..data import schema as S
+from ..data.recompute import SETTINGS_ATTR, recompute_effects
 from ..data.settings import EffectSettings
 from .select import primary_frame
 
@@ -32,6 +33,31 @@ def _changed(primary: pd.DataFrame, other: pd.DataFrame) -> int:
     same = np.isclose(joined["yi"], joined["yi_primary"], rtol=0, atol=1e-12) & \
         np.isclose(joined["vi"], joined["vi_primary"], rtol=0, atol=1e-12)
     return int((~same).sum())
+
+
+def recompute_affected(reviews: pd.DataFrame, settings: EffectSettings) -> pd.DataFrame:
+    """:func:`~whatworks.data.recompute_effects` of ``reviews`` under ``settings``, recomputing only the
+    rows that can change: the settings enter only pre-post rows (``means_prepost``: assumed r, d_ppc2 or
+    post-only) and cluster-randomised rows (assumed ICC); every other row's computed columns are the same
+    under any settings. The one-effect-per-trial choice is made within a trial's rows of a folder, so
+    whole (review, study_id) groups are recomputed. Same result, O(affected rows) instead of O(all).
+    """
+    def col(name: str) -> pd.Series:
+        return reviews[name].astype("string") if name in reviews.columns else pd.Series(pd.NA, index=reviews.index,
+                                                                                        dtype="string")
+
+    depends = ((col("stat_type") == "means_prepost") | (col("randomisation_unit") == "cluster")).fillna(False)
+    trial = col("review").fillna("") + "\x00" + col("study_id").fillna("")
+    touched = trial.isin(trial[depends.to_numpy(dtype=bool)]).to_numpy(dtype=bool)
+    if touched.all():
+        return recompute_effects(reviews, settings)
+    out = reviews.copy()
+    out.attrs[SETTINGS_ATTR] = settings
+    if touched.any():
+        part = recompute_effects(reviews.loc[touched], settings)
+        for name in S.COMPUTED_EFFECT_COLUMNS:
+            out.loc[touched, name] = part[name]
+    return out
 
 
 def design_rows(frame: pd.DataFrame, reviews: pd.DataFrame | None, settings: EffectSettings,
@@ -63,7 +89,7 @@ def design_rows(frame: pd.DataFrame, reviews: pd.DataFrame | None, settings: Eff
             rows.append(dict(analysis=analysis, setting=setting, quantity="difference",
                              note="not run: pass reviews= (all loaded rows)"))
             continue
-        data = primary_frame(recompute_effects(reviews, alt))
+        data = primary_frame(recompute_affected(reviews, alt))
         changed = _changed(frame, data)
         rows.append(combined_row(analysis, setting, data,
                                  f"{changed} of {len(data)} primary effects change under this setting"))

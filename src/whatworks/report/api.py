@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _dist
 from ..model import meta_analyze
 from ..plots import _style as st
 from .format import Markup, esc, html_table
@@ -44,6 +45,17 @@ RESULT_COLUMNS = (
 METRIC_LABELS = {"SMD": "Hedges' g", "SMCC_diff": "Difference of standardised mean changes (SMCC)",
                  "MD": "Mean difference (scale points)"}
 FUNNEL_MIN_K = 10  # funnel plots and asymmetry tests only with at least this many effects (Sterne et al. 2011)
+#: Forest plots draw at most this many effect rows. A larger fit gets no forest figure (20,000 rows can be
+#: neither drawn in bounded time nor read): its rows go to a CSV table and the page says so.
+FOREST_MAX_ROWS = 200
+#: Tables of the page with one row per trial show at most this many rows; every row is in the CSV file.
+HTML_MAX_ROWS = 200
+#: Scatter plots (funnels) with more points than this are rasterised inside the SVG (bounded file size).
+RASTER_MIN_POINTS = 1000
+
+
+class UsageError(ValueError):
+    """An option, review id or output folder that cannot be used (exit code 2 on the command line)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,44 @@ def row_columns(rows: pd.DataFrame) -> pd.DataFrame:
                          "Control": [st.pretty(c) for c in rows["control"]]})
 
 
+def forest_table(rows: pd.DataFrame, fit: MetaResult | None = None, level: float = 0.95, **keys: str) -> pd.DataFrame:
+    """What a forest plot of ``rows`` would draw, one row per effect: ``keys`` (e.g. ``strategy=...``) as
+    columns, then label, yi, vi, se, CI (normal quantile at ``level``) and weight (%) in ``fit`` (the fit
+    of these rows, in their order; ``None``: not pooled, no weight), and the rows' n, year and control."""
+    if fit is not None:
+        frame = fit.study_frame()
+    else:
+        yi, vi = rows["yi"].to_numpy(float), rows["vi"].to_numpy(float)
+        z = float(_dist.norm_ppf(0.5 + level / 2))
+        frame = pd.DataFrame({"label": [str(s) for s in rows["study"]], "yi": yi, "vi": vi, "se": np.sqrt(vi),
+                              "ci_low": yi - z * np.sqrt(vi), "ci_high": yi + z * np.sqrt(vi), "weight": np.nan})
+    for i, (name, value) in enumerate(keys.items()):
+        frame.insert(i, name, value)
+    extra = row_columns(rows.reset_index(drop=True))
+    return pd.concat([frame, extra.rename(columns=str.lower)], axis=1)
+
+
+def draws_forest(k: int) -> bool:
+    """Whether a forest plot of ``k`` effects is drawn (at most :data:`FOREST_MAX_ROWS` rows)."""
+    return k <= FOREST_MAX_ROWS
+
+
+def bounded_table(frame: pd.DataFrame, csv_name: str, **kwargs: Any) -> str:
+    """:func:`html_table` (``kwargs`` passed on) of the first :data:`HTML_MAX_ROWS` rows, saying where all
+    rows are when cut."""
+    if len(frame) <= HTML_MAX_ROWS:
+        return html_table(frame, **kwargs)
+    return (html_table(frame.head(HTML_MAX_ROWS), **kwargs)
+            + f"<p>{HTML_MAX_ROWS} of {len(frame):,} rows shown; all rows: {esc(csv_name)}.</p>")
+
+
+def too_many_rows(what: str, k: int, table: str, *, unit: str = "effects", figure: str = "a forest plot",
+                  contents: str = "every effect's estimate, CI and weight") -> str:
+    """The sentence shown instead of a one-row-per-trial figure of more than :data:`FOREST_MAX_ROWS` rows."""
+    return (f"<p>{esc(what)}: {k:,} {esc(unit)}, more than the {FOREST_MAX_ROWS} rows {esc(figure)} draws; "
+            f"{esc(contents)} are in {esc(table)}.</p>")
+
+
 def fit_rows(rows: pd.DataFrame, options: ReportOptions) -> MetaResult:
     """Random-effects fit of effect rows (labels: the source's study label)."""
     return meta_analyze(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method=options.method,
@@ -183,9 +233,13 @@ def finding_of(ctx: ReportContext) -> FindingResult | None:
         return ctx.results["finding"]
     from ..finding import run_finding
 
+    from ..finding.select import primary_frame
+
     effects = ctx.effects
     res = None
-    if not effects.empty and (effects["strategy"] == "social_cognition").fillna(False).any():
+    # social cognition rows coded, and at least one of them a randomised trial with a computable g
+    if not effects.empty and (effects["strategy"] == "social_cognition").fillna(False).any() \
+            and (primary_frame(effects)["strategy"] == "social_cognition").any():
         ctx.log("the finding: pooling per strategy, the contrast, sensitivity analyses and claims")
         o = ctx.options
         res = run_finding(effects, ctx.pooled, catalogue=ctx.catalogue, method=o.method, test=o.test)

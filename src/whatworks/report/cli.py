@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m whatworks.report",
         description="Validate the coded review data, run every analysis and write figures (PNG/SVG), results.csv "
                     "and a self-contained report.html. Exit codes: 0 ok, 1 data problems, 2 usage errors.")
-    p.add_argument("--data", metavar="DIR", help="folder of review folders (default: the bundled data)")
+    p.add_argument("--data", metavar="DIR", help="folder of review folders (default: data/reviews in the working directory if "
+                                                  "it exists, else the data bundled with whatworks)")
     p.add_argument("--out", metavar="DIR", default="reports", help="output folder (default: reports/)")
     p.add_argument("--method", default="REML", metavar="METHOD",
                    help=f"tau² estimator, any case: {', '.join(METHODS)} (default: REML)")
@@ -78,4 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, FileNotFoundError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback; the previous report stays intact
+        if os.environ.get("WHATWORKS_DEBUG"):
+            raise
+        print(f"{parser.prog}: internal error ({type(exc).__name__}: {exc}); this is a bug, please report it "
+              "(set WHATWORKS_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK

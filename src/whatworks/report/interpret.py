@@ -77,7 +77,9 @@ def diagnose(fit: MetaResult, delta: float = 0.2) -> Diagnostics:
     sentences = [s for s in (average(fit, delta), prediction(fit), heterogeneity(fit)) if s]
     influential: tuple[str, ...] = ()
     outliers: tuple[str, ...] = ()
-    if fit.k >= 3:
+    if fit.k >= 3 and np.ptp(fit.yi) == 0:  # case-deletion statistics are 0/0: nothing to leave out differs
+        sentences.append("Every trial has the same effect: no trial can be influential or an outlier.")
+    elif fit.k >= 3:
         inf = influence(fit)
         loo = leave_one_out(fit)
         influential = tuple(str(lab) for lab, f in zip(inf.labels, inf.inf, strict=True) if f)

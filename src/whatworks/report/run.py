@@ -23,20 +23,17 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..data import collection_fingerprint, load_collection, resolve_root
+from ..data import collection_fingerprint, load_collection
+from ..data.roots import find_root
 from ..estimators import METHODS
 from ..model import TESTS
-from .api import ReportContext, ReportOptions, Section, SectionOutput
+from .api import ReportContext, ReportOptions, Section, SectionOutput, UsageError
 from .render import default_jobs
 from .sections import DEFAULT_SECTIONS, SECTION_WORDS, software_versions
-from .write import ReportOutput, write_report
+from .write import ReportOutput, check_target, write_report
 
 FORMATS = ("png", "svg")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """An option or review id that cannot be used (exit code 2 on the command line)."""
 
 
 def _option(value: str, allowed: Sequence[str], name: str) -> str:
@@ -74,9 +71,12 @@ def run_report(
     Parameters
     ----------
     data : str or Path, optional
-        Folder of review folders (default: the bundled data).
+        Folder of review folders (default: ``data/reviews`` in the working directory when it exists,
+        else the bundled data; :mod:`whatworks.data.roots`).
     out : str or Path
-        Output folder, created if needed; files of earlier runs with the same names are replaced.
+        Output folder: missing, empty or an earlier report. The report is written next to it and moved
+        into place when complete, replacing the earlier report as a whole (a failed run leaves it as it
+        was).
     method, test, level
         Options of every fit (metafor's spellings): tau² estimator, "knha" or "z", confidence level.
     formats : sequence of {"png", "svg"}
@@ -101,7 +101,8 @@ def run_report(
     DataValidationError
         If the data have errors (``problems`` lists them all); nothing is written.
     UsageError
-        For an unknown option or review id (a ValueError). FileNotFoundError: ``data`` is not a folder.
+        For an unknown option or review id, or an ``out`` folder holding files that are not a report (a
+        ValueError). FileNotFoundError: ``data`` is not a folder.
 
     Examples
     --------
@@ -121,7 +122,10 @@ def run_report(
         raise UsageError(f"formats must be one or more of {', '.join(FORMATS)}; got {list(formats)}")
     if not 0 < level < 1:
         raise UsageError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
-    root = resolve_root(data)
+    check_target(Path(out))
+    place = find_root(data)
+    root = place.path
+    say(place.line())
     say(f"checking the data in {root}")
     collection = load_collection(root)  # every folder validated once; errors raise DataValidationError
     for p in collection.problems:
@@ -137,7 +141,7 @@ def run_report(
     risk_of_bias = collection.risk_of_bias
     say(f"read {len(effects)} coded effects ({int(effects['pool'].sum())} poolable) and {len(pooled)} published "
         f"results from {len(catalogue)} reviews")
-    where = "the bundled data (data/reviews)" if data is None else str(data)  # no absolute paths: same page anywhere
+    where = place.describe()  # no absolute paths unless given: the same page on any machine
     info = {"date": run_date(), "version": software_versions()["whatworks"], "fingerprint": collection_fingerprint(root)}
     ctx = ReportContext(effects, pooled, catalogue, ReportOptions(method, test, level, ids), where, say,
                         risk_of_bias=risk_of_bias, root=root, run=info)

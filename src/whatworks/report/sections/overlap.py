@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api import ReportContext, SectionOutput, esc, html_table, refs_of
+from ..api import ReportContext, SectionOutput, bounded_table, esc, html_table, refs_of
 from ..format import Markup
 
 
@@ -26,7 +26,8 @@ def section_overlap(ctx: ReportContext) -> SectionOutput | None:
             f"folders on purpose, so its pairs overlap by design; a trial is never pooled twice (see the "
             f"selection rule above).</p>",
             "<h3>Trials coded in more than one folder</h3>",
-            html_table(shared, caption="Trials coded in more than one review folder.", refs=refs),
+            bounded_table(shared, "overlap_trials.csv", caption="Trials coded in more than one review folder.",
+                          refs=refs),
             "<h3>Pairs of folders that share trials</h3>",
             html_table(pairs, caption="Pairs of review folders that share trials (CCA of the pair, %).", refs=refs,
                        headers={"n_union": "Trials in either"})]

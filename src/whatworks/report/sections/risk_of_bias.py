@@ -15,7 +15,7 @@ from ...finding.select import primary_frame
 from ...plots import _style as st
 from ...plots import rob_summary_plot, traffic_light_plot
 from ...rob import JUDGEMENT_LABELS, summarize_rob
-from ..api import ReportContext, ReportFigure, SectionOutput, esc, figure_ref, html_table
+from ..api import ReportContext, ReportFigure, SectionOutput, draws_forest, esc, figure_ref, html_table, too_many_rows
 
 #: What ``source_basis`` values mean, in words.
 BASIS_WORDS = {"full_report": "the full trial report", "abstract": "the trial's abstract, registry or protocol only",
@@ -80,15 +80,20 @@ def section_risk_of_bias(ctx: ReportContext) -> SectionOutput | None:
         summary = summarize_rob(cells[["d1", "d2", "d3", "d4", "d5", "overall"]], weights=weights,
                                 labels=[str(s) for s in part["study"]])
         slug = f"rob_{strategy}"
-        ax = traffic_light_plot(summary, title=f"Risk of bias: {name}")
-        figures.append(ReportFigure(f"{slug}_traffic", st.figure_of(ax),
-                                    f"Risk of bias (RoB 2) per trial, {name}: domains D1\u2013D5 and overall."))
+        if draws_forest(len(part)):  # one row per trial, like a forest plot: bounded the same way
+            ax = traffic_light_plot(summary, title=f"Risk of bias: {name}")
+            figures.append(ReportFigure(f"{slug}_traffic", st.figure_of(ax),
+                                        f"Risk of bias (RoB 2) per trial, {name}: domains D1\u2013D5 and overall."))
+            traffic = figure_ref(f"{slug}_traffic")
+        else:
+            traffic = too_many_rows(f"Risk of bias per trial, {name}", len(part), "risk_of_bias.csv", unit="trials",
+                                    figure="a traffic-light plot", contents="every trial's judgements")
         ax = rob_summary_plot(summary, title=f"Risk of bias: {name}" + (" (share of weight)" if weights is not None
                                                                       else ""))
         figures.append(ReportFigure(f"{slug}_summary", st.figure_of(ax),
                                     f"Share of {'the meta-analysis weight' if weights is not None else 'trials'} "
                                     f"per judgement and domain, {name}."))
-        block = [f"<h3>{esc(name)}</h3>", figure_ref(f"{slug}_traffic"), figure_ref(f"{slug}_summary")]
+        block = [f"<h3>{esc(name)}</h3>", traffic, figure_ref(f"{slug}_summary")]
         if table:  # the first strategy (the reference) open, the others one click away
             block = [f"<details><summary>{esc(name)}: {len(part)} trial(s)</summary>", *block[1:], "</details>"]
         body += block

@@ -15,14 +15,17 @@ from ..api import (
     ReportContext,
     ReportFigure,
     SectionOutput,
+    draws_forest,
     esc,
     figure_ref,
+    forest_table,
     html_table,
     pct,
     refs_of,
     result_row,
     row_columns,
     strategy_rows,
+    too_many_rows,
 )
 from ..format import Markup, p_text, words
 from ..interpret import diagnose
@@ -124,6 +127,8 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     if sub is not None and sub.q_between == sub.q_between:
         body.append(f"<p>Test for subgroup differences (do the strategies differ at all?): Q = {sub.q_between:.2f}, "
                     f"df = {sub.q_between_df}, {p_text(sub.q_between_pvalue)}. {esc(words(sub.definition))}.</p>")
+    elif sub is not None and sub.q_between_note:
+        body.append(f"<p>No test for subgroup differences: {esc(sub.q_between_note)}.</p>")
 
     body.append("<h3>The numbers in words</h3>")
     items = []
@@ -140,19 +145,33 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
     refs.method("duval2000")
     body.append(f'<ul class="interpretation">{"".join(items)}</ul>')
 
-    if sub is not None:
+    tables: list[tuple[str, pd.DataFrame]] = []
+    if sub is not None and not sub.groups:  # every strategy has a single trial: no forest to draw
+        body += ["<h3>Every trial</h3>", "<p>No forest plot: no strategy has two or more trials to pool (each "
+                 "trial's own estimate is in the chart and table above).</p>"]
+    elif sub is not None:
         blocks = [rows[rows["strategy"] == lev] for lev in sub.groups]
-        colframe = pd.concat([row_columns(b) for b in blocks], ignore_index=True)
         labels_ok = ([str(x) for b in blocks for x in b["study"]]
                      == [lab for f in sub.groups.values() for lab in f.labels])
-        ax = forest_plot(sub, columns=colframe if labels_ok else None, sort="estimate", xlabel="Hedges' g",
-                         max_label_chars=70, title="Randomised trials by strategy")
-        figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
-                                    "Forest plot stratified by strategy: every trial with its g and 95% CI, one "
-                                    "diamond per strategy, the overall diamond and the test for subgroup "
-                                    "differences under the plot. Strategies with one trial are not pooled."))
+        if not draws_forest(sub.overall.k):  # too many rows to draw: every row goes to forest_strategy.csv
+            every = [forest_table(rows[rows["strategy"] == lev], sub.groups.get(lev), o.level, strategy=str(lev))
+                     for lev in sub.levels]  # strategies too small to pool too, without weights
+            tables.append(("forest_strategy", pd.concat(every, ignore_index=True)))
+            stratified = too_many_rows("Forest plot stratified by strategy", sub.overall.k, "forest_strategy.csv")
+        else:
+            colframe = pd.concat([row_columns(b) for b in blocks], ignore_index=True)
+            ax = forest_plot(sub, columns=colframe if labels_ok else None, sort="estimate", xlabel="Hedges' g",
+                             max_label_chars=70, title="Randomised trials by strategy")
+            figures.append(ReportFigure("forest_strategy", st.figure_of(ax),
+                                        "Forest plot stratified by strategy: every trial with its g and 95% CI, one "
+                                        "diamond per strategy, the overall diamond and the test for subgroup "
+                                        "differences under the plot. Strategies with one trial are not pooled."))
+            stratified = figure_ref("forest_strategy")
         per_strategy = []
         for lev, fit, block in zip(sub.groups, sub.groups.values(), blocks, strict=True):
+            if not draws_forest(fit.k):
+                per_strategy.append(too_many_rows(st.pretty(lev), fit.k, "forest_strategy.csv"))
+                continue
             ax = forest_plot(fit, columns=row_columns(block) if labels_ok else None, sort="estimate",
                              xlabel="Hedges' g", max_label_chars=70, title=f"Randomised trials: {st.pretty(lev)}",
                              colour=st.strategy_colour(str(lev)))
@@ -161,7 +180,7 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
                                         f"{'Knapp-Hartung' if o.test == 'knha' else 'Wald z'}): each trial's g "
                                         "with its 95% CI and weight, the pooled diamond."))
             per_strategy.append(figure_ref(name))
-        body += ["<h3>Every trial</h3>", figure_ref("forest_strategy"),
+        body += ["<h3>Every trial</h3>", stratified,
                  "<details><summary>One forest plot per strategy</summary>", *per_strategy, "</details>"]
 
     bias_rows, funnels = [], []
@@ -184,4 +203,4 @@ def section_strategies(ctx: ReportContext) -> SectionOutput | None:
         body.append(f"<p>No funnel plot for {esc(', '.join(smaller))}: fewer than {FUNNEL_MIN_K} trials, too few "
                     "to judge asymmetry (their Egger tests and trim and fill are in the words above and the "
                     "sensitivity table, not interpreted).</p>")
-    return SectionOutput("strategies", TITLE, "\n".join(body), tuple(out_rows), tuple(figures))
+    return SectionOutput("strategies", TITLE, "\n".join(body), tuple(out_rows), tuple(figures), tuple(tables))
