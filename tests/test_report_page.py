@@ -170,3 +170,22 @@ def test_layout_in_chromium_no_overflow_and_bottom_line_on_first_screen(page, tm
         assert m["scrollWidth"] <= m["clientWidth"], f"page wider than the {width} px screen: {m['scrollWidth']} px"
         assert 0 <= m["bottomLineTop"] < height / 4, m
         assert m["verdictBottom"] <= height, f"the verdict is not on the first {width} x {height} screen: {m}"
+
+
+def test_robustness_sentence_names_the_analyses_that_disagree():
+    import pandas as pd
+
+    from whatworks.report.sections.bottom_line import robustness_sentence
+
+    sens = pd.DataFrame({
+        "analysis": ["primary", "estimator", "control", "small-study effects", "leave-one-out"],
+        "setting": ["REML, knha", "DL, knha", "passive controls only (usual_care)", "social_cognition", "22 refits"],
+        "quantity": ["difference", "difference", "difference", "Egger slope", "range of the difference"],
+        "estimate": [-0.17, -0.18, -0.26, 0.5, float("nan")], "ci_low": [-0.39, -0.4, -0.51, None, -0.2],
+        "ci_high": [0.06, 0.05, -0.01, None, -0.1],
+        "verdict": ["inconclusive", "inconclusive", "supported", "", "inconclusive (21), supported (1)"],
+        "note": ["", "", "", "", "verdict changes when leaving out: Trial A"]})
+    text = robustness_sentence(sens, "inconclusive")
+    assert text.startswith("1 of 2 sensitivity analyses of the contrast reach the same verdict")
+    assert "passive controls only (usual care): supported (\u22120.26 [\u22120.51, \u22120.01])" in text
+    assert text.endswith("leaving out single trials: Trial A.")

@@ -140,7 +140,40 @@ def certainty_sentence(row: pd.Series | None) -> str:
     return f"{text}: {CERTAINTY_WORDS.get(level.lower().replace(' ', '_'), '').split(': ', 1)[-1]}."
 
 
-def _verdict_sentence(c: pd.Series) -> str:
+#: The comparison strategies as the verdict sentence names them ("than those enhancing social support ...").
+_SHORT = {"social_support": "enhancing social support", "social_access": "creating opportunities for social contact",
+          "social_skills": "training social skills"}
+
+
+def _others_words(contrast: Any) -> str:
+    """The comparison strategies that have trials, in words, and those that have none."""
+    t = contrast.table.set_index("comparison")
+    have = [s for s in contrast.others if s in t.index and int(t.loc[s, "k_comparison"]) > 0]
+    none = [s for s in contrast.others if s not in have]
+    text = "those " + _join([_SHORT.get(s, s) for s in have], "and") if have else "the others"
+    if none:
+        text += f" (no trial of {_join([_SHORT.get(s, s) for s in none], 'or')} has a usable effect)"
+    return text
+
+
+def robustness_sentence(sensitivity: pd.DataFrame, verdict: str) -> str:
+    """How many sensitivity analyses of the contrast reach the primary verdict, and which do not."""
+    rows = sensitivity[(sensitivity["quantity"] == "difference") & (sensitivity["analysis"] != "primary")
+                       & sensitivity["verdict"].isin(["supported", "not supported", "inconclusive"])]
+    if rows.empty:
+        return ""
+    differ = rows[rows["verdict"] != verdict]
+    text = f"{len(rows) - len(differ)} of {len(rows)} sensitivity analyses of the contrast reach the same verdict"
+    if len(differ):
+        text += "; " + "; ".join(f"{str(r.setting).replace('_', ' ')}: {r.verdict} "
+                                 f"({interval(r.estimate, r.ci_low, r.ci_high)})" for r in differ.itertuples())
+    loo = sensitivity[sensitivity["analysis"] == "leave-one-out"]
+    if len(loo) and "changes when leaving out" in str(loo["note"].iloc[0]):
+        text += "; leaving out single trials: " + str(loo["note"].iloc[0]).split("leaving out: ", 1)[-1]
+    return text + "."
+
+
+def _verdict_sentence(c: pd.Series, others: str = "the other three kinds") -> str:
     v = str(c["verdict"])
     lead = {"supported": "Yes, on these data.", "not supported": "No, on these data.",
             "inconclusive": "Not shown: inconclusive.", "cannot be tested": "Cannot be tested yet."}
@@ -149,7 +182,7 @@ def _verdict_sentence(c: pd.Series) -> str:
         return f"<strong>{lead.get(v, v)}</strong> {esc(c['reason'])}."
     how = "more" if d < 0 else "less"
     return (f"<strong>{lead.get(v, v.capitalize())}</strong> Social cognition interventions reduced loneliness "
-            f"{num(abs(d))} standard deviations {how} than the other three kinds: difference in Hedges' g "
+            f"{num(abs(d))} standard deviations {how} than {others}: difference in Hedges' g "
             f"{interval(d, c['ci_low'], c['ci_high'])} (95% CI), {p_text(c['pvalue'])}.")
 
 
@@ -164,7 +197,7 @@ def section_bottom_line(ctx: ReportContext) -> SectionOutput | None:
                      "question cannot be answered on this collection.</p>")
     else:
         c = res.contrast.combined()
-        parts.append(f'<p class="verdict">{_verdict_sentence(c)}</p>')
+        parts.append(f'<p class="verdict">{_verdict_sentence(c, _others_words(res.contrast))}</p>')
         published = ctx.results.get("published_contrasts")
         if published is None:
             published = published_contrasts(ctx.pooled, catalogue=ctx.catalogue)
@@ -194,6 +227,9 @@ def section_bottom_line(ctx: ReportContext) -> SectionOutput | None:
             text += "; ".join(bits)
             items.append(text + ".</li>")
         items.append(f"<li><b>Each kind on its own</b> (pooled g, negative = less lonely): {_per_strategy(res)}.</li>")
+        robust = robustness_sentence(res.sensitivity.to_frame(), str(c["verdict"]))
+        if robust:
+            items.append(f"<li><b>Robustness</b>: {esc(robust)}</li>")
         items.append(f"<li><b>Certainty</b>: {esc(certainty_sentence(main_certainty(res)))}</li>")
         n_trials = res.primary["study_id"].nunique()
         n_all = float(np.nansum(_n(res.primary)))
