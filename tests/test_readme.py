@@ -40,3 +40,25 @@ def test_every_report_option_the_readme_names_exists():
     named = set(re.findall(r"`(--[a-z][a-z-]*)", section))
     known = {a for action in build_parser()._actions for a in action.option_strings}
     assert named and named <= known, sorted(named - known)
+
+
+def test_the_headline_numbers_are_the_findings():
+    """The README's answer quotes the numbers run_finding computes on the bundled data (they move as the
+    data grow: when this fails, update the README's "What the bundled data say")."""
+    import whatworks as ww
+
+    def g(x: float) -> str:
+        return f"{x:.2f}".replace("-", "\u2212")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ww.run_finding(ww.load_reviews(), ww.load_pooled())
+    c = res.contrast.combined()
+    section = " ".join(README[README.index("## What the bundled data say"):README.index("## Using the library")].split())
+    assert f"**{c['verdict']}**" in section
+    assert f"{g(c['difference'])} [{g(c['ci_low'])}, {g(c['ci_high'])}]" in section
+    assert f"{c['k_reference']} vs {c['k_comparison']} trials, p = {c['pvalue']:.2f}" in section
+    cog = res.pooling.fits["social_cognition"]
+    assert f"g {g(cog.estimate)} [{g(cog.ci_low)}, {g(cog.ci_high)}], k = {cog.k}" in section
+    main = res.certainty.to_frame().iloc[0]
+    assert f"**{main['certainty']}**" in section
