@@ -158,7 +158,7 @@ def _check_resolution_row(label: str, r: int, row: Mapping[str, str],
                                f"{row['value_b']!r}) but the decision is not recorded: fill resolved_value, "
                                "resolved_by, resolved_on and reason")
         return out
-    if not _is_iso_date(row["resolved_on"]):
+    if not S.is_iso_date(row["resolved_on"]):
         bad("resolved_on", f"must be an ISO date YYYY-MM-DD, got {row['resolved_on']!r}")
     if not row["reason"]:
         bad("reason", "is empty but required: say why the resolved value is right (e.g. 'Table 2 reads 0.45')")
@@ -188,16 +188,6 @@ def key_column(file: str) -> str:
 def _where(row: Mapping[str, str]) -> str:
     key = f" {row['key']}" if row["key"] else ""
     return f"{row['file']}{key} {row['column']}"
-
-
-def _is_iso_date(text: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return False
-    try:
-        _dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def resolution_rows(disagreements: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:

@@ -23,7 +23,6 @@ Row = Mapping[str, object]  # a typed row (a dict or a whatworks.data.table.RowV
 DOMAINS = tuple(S.ROB2_DOMAINS)
 #: A verbatim quote: text in straight or curly double quotes.
 _QUOTE = re.compile(r"\"[^\"]+\"|\u201c[^\u201d]+\u201d")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Columns that :func:`attach_risk_of_bias` adds to an effects frame (``rob_`` + assessment column).
 ATTACHED_COLUMNS = ("rob_tool", *(f"rob_{d}" for d in DOMAINS), "rob_overall", "rob_effect_id", "rob_source_url")
 
@@ -85,7 +84,7 @@ def check_rob_rows(label: str, rows: Sequence[tuple[int, Row]], effects: Sequenc
         elif tool == "robins_i":
             _check_robins_i(row, bad)
         date = row["assessed_on"]
-        if isinstance(date, str) and not _is_iso_date(date):
+        if isinstance(date, str) and not S.is_iso_date(date):
             bad("assessed_on", f"must be an ISO date YYYY-MM-DD, got {date!r}")
 
 
@@ -133,18 +132,6 @@ def _check_support(row: Row, d: str, bad) -> None:  # noqa: ANN001
 
 def _vocab(value: object, vocab: tuple[str, ...], tool: str) -> str:
     return f"{str(value)[:40]!r} is not a {tool} judgement; allowed: {', '.join(vocab)}"
-
-
-def _is_iso_date(text: str) -> bool:
-    import datetime as _dt
-
-    if not _ISO_DATE.match(text):
-        return False
-    try:
-        _dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def attach_risk_of_bias(effects: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:

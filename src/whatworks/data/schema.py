@@ -8,6 +8,7 @@ consumer follows.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -76,6 +77,27 @@ STUDY_ID_PATTERN = re.compile(r"^[a-z][a-z_]*[0-9]{4}[a-z]?$")
 #: Pattern of ``effect_id`` values: lowercase ASCII letters, digits and _, starting with a letter, at most
 #: 64 characters (identifiers reach CSV outputs and file names; nothing a spreadsheet could run).
 EFFECT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: An ISO date, YYYY-MM-DD (``coded_on``, ``assessed_on``, ``resolved_on``).
+ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_iso_date(text: str) -> bool:
+    """Whether ``text`` is a real calendar date written YYYY-MM-DD.
+
+    Examples
+    --------
+    >>> is_iso_date("2026-12-01"), is_iso_date("2026-02-30"), is_iso_date("1.12.2026")
+    (True, False, False)
+    """
+    if not ISO_DATE_PATTERN.match(text):
+        return False
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 #: Effects larger than this (in absolute value, standardised metrics only) are flagged as warnings.
 EXTREME_EFFECT = 3.0
 

@@ -226,20 +226,12 @@ def _check_meta(path: Path, label: str, rid: str, has_effects: bool, out: list[P
             out.append(Problem(label, None, key.name, _vocab_message(value, key.vocab)))
         elif key.name == "id" and value != rid:
             out.append(Problem(label, None, "id", f"is {value!r} but the folder is named {rid!r}"))
-        elif key.name == "coded_on" and not _is_iso_date(value):
+        elif key.name == "coded_on" and not S.is_iso_date(value):
             out.append(Problem(label, None, "coded_on", f"must be an ISO date YYYY-MM-DD, got {value!r}"))
     if not S.REVIEW_ID_PATTERN.match(rid):
         out.append(Problem(label, None, "id", f"folder name {rid!r} is not a valid review id "
                            "(lowercase letters, digits and _, starting with a letter)"))
     return meta
-
-
-def _is_iso_date(text: str) -> bool:
-    try:
-        _dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
 # --- cells -------------------------------------------------------------------------------------------
