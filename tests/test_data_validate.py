@@ -320,3 +320,13 @@ def test_an_overflowing_derived_value_is_an_error_not_yi_0(tmp_path, mutations, 
     assert errors and "overflow a derived value" in errors[0].message
     with pytest.raises(DataValidationError):
         load_reviews(tmp_path)
+
+
+def test_a_broken_quote_names_its_row(tmp_path):
+    folder = make_review(tmp_path)
+    lines = (folder / "effects.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",", ',"a "quoted" word",', 1)  # data row 2: a quote not doubled
+    (folder / "effects.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = [p for p in validate(folder) if "not a readable CSV" in p.message]
+    assert len(problems) == 1 and problems[0].row == 2
+    assert 'written twice, ""' in problems[0].message

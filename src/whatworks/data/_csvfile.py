@@ -214,6 +214,7 @@ def read_csv(path: Path, label: str, problems: list[Problem], base: Path | None 
         return None
     table = RawTable(label)
     records: list[list[str]] = []
+    r: int | None = None  # the last data row read, for a parse error's position
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             reader = csv.reader(_lines(fh, table), strict=True)
@@ -225,6 +226,7 @@ def read_csv(path: Path, label: str, problems: list[Problem], base: Path | None 
                 return None
             n = len(header)
             numbers = table.numbers
+            r = 0
             for r, rec in enumerate(reader, start=1):
                 if not (rec and (rec[0].strip() or any(cell.strip() for cell in rec))):
                     continue  # blank line (e.g. a trailing newline): not a row
@@ -240,7 +242,9 @@ def read_csv(path: Path, label: str, problems: list[Problem], base: Path | None 
         problems.append(Problem(label, None, None, "file contains NUL bytes; it is not a text file"))
         return None
     except csv.Error as exc:
-        problems.append(Problem(label, None, None, f"not a readable CSV file: {exc}"))
+        where = None if r is None else r + 1  # the row being parsed (None: the header)
+        problems.append(Problem(label, where, None, f"not a readable CSV file: {exc} (check the double quotes: a "
+                                "quote inside a quoted cell is written twice, \"\")"))
         return None
     except OSError as exc:  # pragma: no cover - the file vanished between reads
         problems.append(Problem(label, None, None, f"cannot read file: {exc.strerror or exc}"))

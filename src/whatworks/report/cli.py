@@ -74,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataValidationError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
-        print(f"report: the data have errors; nothing written (fix them, then: whatworks validate "
-              f"{args.data or ''})".rstrip(), file=sys.stderr)
+        again = " ".join(["whatworks validate", *([str(args.data)] if args.data else [])])
+        print(f"report: the data have errors; nothing written (fix them, then: {again})", file=sys.stderr)
         return EXIT_PROBLEMS
     except (UsageError, FileNotFoundError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
