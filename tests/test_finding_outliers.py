@@ -54,3 +54,17 @@ def test_sensitivity_rows_leave_out_flagged_and_high_risk_trials():
     plain = sensitivity_analyses(fixture).to_frame().set_index("setting")
     assert plain.loc["trials at high risk of bias excluded", "note"].startswith("not run")
     assert "outlier or influential trials excluded (per strategy)" not in plain.index
+
+
+def test_leave_one_out_does_not_count_untestable_refits_as_changes():
+    """With two trials per arm every refit leaves one arm with a single trial ("cannot be tested"): that is
+    not a change of verdict."""
+    from whatworks.finding import sensitivity_analyses
+
+    rows = pd.DataFrame({"strategy": ["social_cognition"] * 2 + ["social_support"] * 2,
+                         "study_id": ["a2020", "b2020", "c2020", "d2020"], "study": list("abcd"),
+                         "yi": [-0.5, -0.45, -0.1, -0.05], "vi": [0.01, 0.012, 0.011, 0.01]})
+    table = sensitivity_analyses(rows, others=("social_support",)).to_frame().set_index("analysis")
+    assert table.loc["primary", "verdict"] == "supported"
+    loo = table.loc["leave-one-out"]
+    assert "cannot be tested (4)" in loo["verdict"] and "no single row changes the verdict" in loo["note"]

@@ -103,7 +103,9 @@ def contrast_evidence(contrast: ContrastResult, *, adjusted: Sequence[tuple[str,
     if model is None:
         return None
     row = contrast.combined()
-    others = [words(s).lower() for s in contrast.others]
+    table = contrast.table.set_index("comparison")
+    with_trials = [s for s in contrast.others if s in table.index and int(table.loc[s, "k_comparison"]) > 0]
+    others = [words(s).lower() for s in with_trials or contrast.others]
     comparison = ", ".join(others[:-1]) + " or " + others[-1] if len(others) > 1 else others[0]
     return GradeInput(outcome=f"{words(contrast.reference)} vs {comparison} (difference in g)",
                       intervention=words(contrast.reference), comparison=comparison, k=int(model.k),

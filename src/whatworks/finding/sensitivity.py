@@ -378,7 +378,8 @@ def sensitivity_analyses(
     fitted = loo.dropna(subset=["difference"])
     if len(fitted):
         counts = fitted["verdict"].value_counts()
-        changes = fitted.loc[fitted["verdict"] != primary.combined()["verdict"], "left_out"].tolist()
+        tested = fitted["verdict"].isin(("supported", "not supported", "inconclusive"))  # not "cannot be tested"
+        changes = fitted.loc[tested & (fitted["verdict"] != primary.combined()["verdict"]), "left_out"].tolist()
         fixed = loo.attrs.get("refits") == "fixed tau2"
         shown = ", ".join(changes[:20]) + (f" and {len(changes) - 20} more" if len(changes) > 20 else "")
         rows.append(dict(analysis="leave-one-out", setting=f"{len(fitted)} refits, one row left out each"
