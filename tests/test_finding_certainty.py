@@ -80,9 +80,9 @@ def test_words_for_every_strategy():
 
 @pytest.mark.parametrize("case", REGTEST, ids=lambda c: c["test"])
 def test_contrast_adjusted_for_precision_equals_metafor(case):
-    from whatworks.finding.sensitivity import _adjusted_contrast_row
+    from whatworks.finding.sensitivity_bias import adjusted_contrast_row
 
-    row = _adjusted_contrast_row(strategy_contrasts(FIXTURE, method="REML", test=case["test"]))
+    row = adjusted_contrast_row(strategy_contrasts(FIXTURE, method="REML", test=case["test"]))
     ref = case["adjusted"]  # rma(yi, vi, mods = ~ I(strategy != ref) + sqrt(vi)): coefficient 1 = -difference
     assert row["estimate"] == pytest.approx(-ref["coef"][1], rel=RTOL)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((-ref["ci_high"][1], -ref["ci_low"][1]), rel=RTOL)

@@ -103,7 +103,7 @@ def contrast_evidence(contrast: ContrastResult, *, adjusted: Sequence[tuple[str,
     if model is None:
         return None
     row = contrast.combined()
-    table = contrast.table.set_index("comparison")
+    table = contrast.table.iloc[:-1].set_index("comparison")  # one row per comparison strategy (not the combined)
     with_trials = [s for s in contrast.others if s in table.index and int(table.loc[s, "k_comparison"]) > 0]
     others = [words(s).lower() for s in with_trials or contrast.others]
     comparison = ", ".join(others[:-1]) + " or " + others[-1] if len(others) > 1 else others[0]

@@ -15,21 +15,19 @@ import numpy as np
 import pandas as pd
 
 from .. import _dist
-from ..bias import egger_test, trim_and_fill
 from ..data.recompute import settings_of
 from ..data.settings import EffectSettings
 from ..influence import _batch_fit
-from ..regression import RegressionResult, meta_regress
-from ..results import MetaResult, _fmt, frame_to_html, int_counts
-from ..smallstudy import small_study_summary
+from ..regression import RegressionResult
+from ..results import _fmt, frame_to_html, int_counts
 from .contrast import (
     DELTA,
     ContrastResult,
-    coef_difference,
     strategy_contrasts,
     verdict,
 )
 from .select import MASI_STRATEGIES, primary_frame
+from .sensitivity_bias import adjusted_contrast_row, bias_rows, rob_rows
 from .sensitivity_design import design_rows
 from .strategies import StrategyPooling
 
@@ -42,8 +40,6 @@ SENSITIVITY_COLUMNS = (
 #: Control types counted as passive (no active comparison treatment).
 PASSIVE_CONTROLS = ("waitlist", "usual_care", "no_treatment")
 
-#: Minimum k for Egger's test and trim and fill per strategy.
-BIAS_MIN_K = 3
 #: Leave-one-out refits are fitted in batches of at most this many effects in all (refits x k).
 LOO_CHUNK = 1_000_000
 #: Up to this k every leave-one-out refit re-estimates tau² (k fits of k rows: O(k²) work); above it the
@@ -180,96 +176,6 @@ def _deletion_fixed_tau2(fit: RegressionResult, rows: np.ndarray) -> tuple[np.nd
     return coef, se, crit, pvalue
 
 
-def _rob_rows(frame: pd.DataFrame, refit: Callable[[pd.DataFrame], Callable[[], ContrastResult]]) -> list[dict]:
-    """The contrast without trials at high overall risk of bias, and with low-risk trials only (RoB 2)."""
-    if "rob_overall" not in frame.columns:
-        return [dict(analysis="risk of bias", setting="trials at high risk of bias excluded", quantity="difference",
-                     note="not run: the rows carry no risk-of-bias assessment")]
-    rob = frame["rob_overall"].astype("string")
-    high = rob.eq("high").fillna(False).to_numpy(dtype=bool)
-    low = rob.eq("low").fillna(False).to_numpy(dtype=bool)
-    return [
-        _combined_row("risk of bias", "trials at high risk of bias excluded", refit(_subset(frame, ~high)),
-                      note=f"{int(high.sum())} trial(s) at high risk left out" if high.any()
-                      else "no trial is at high risk of bias: same as the primary analysis"),
-        _combined_row("risk of bias", "trials at low risk of bias only", refit(_subset(frame, low)),
-                      note=f"{int(low.sum())} trial(s) at low risk"),
-    ]
-
-
-def _bias_rows(pooling: StrategyPooling, strategies: tuple[str, ...],
-               small_study: Mapping[str, pd.DataFrame] | None = None) -> list[dict]:
-    out = []
-    for s in strategies:
-        fit = pooling.fits.get(s)
-        k = 0 if fit is None else fit.k
-        if fit is None or k < BIAS_MIN_K:
-            out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
-                            note=f"k = {k}: too few effects for Egger's test or trim and fill (need {BIAS_MIN_K})"))
-            continue
-        low_power = " (k < 10: low power, Sterne et al. 2011)" if k < 10 else ""
-        if np.ptp(fit.vi) == 0:  # Egger's regression on sqrt(vi) needs differing variances
-            out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope; trim and fill", k=k,
-                            note="every effect has the same sampling variance: no small-study regression (Egger's "
-                                 "test) and no funnel asymmetry to trim and fill"))
-            continue
-        eg = egger_test(fit)
-        out.append(dict(analysis="small-study effects", setting=s, quantity="Egger slope (g per unit SE)", k=k,
-                        estimate=eg.slope, pvalue=eg.pvalue,
-                        note=f"Egger's regression test{low_power}; limit estimate {eg.limit_estimate:.2f} "
-                             f"[{eg.ci_low:.2f}, {eg.ci_high:.2f}]"))
-        tf = trim_and_fill(fit)
-        out.append(dict(analysis="small-study effects", setting=s, quantity="trim-and-fill pooled g", k=tf.fit.k,
-                        estimate=tf.fit.estimate, ci_low=tf.fit.ci_low, ci_high=tf.fit.ci_high,
-                        pvalue=tf.fit.pvalue,
-                        note=f"{tf.k0} effect(s) imputed on the {tf.side} side; unadjusted g {fit.estimate:.2f} "
-                             f"[{fit.ci_low:.2f}, {fit.ci_high:.2f}]"))
-        out += _adjusted_rows(fit, s, (small_study or {}).get(s))
-    return out
-
-
-def _adjusted_rows(fit: MetaResult, strategy: str, summary: pd.DataFrame | None = None) -> list[dict]:
-    """3PSM and conditional PET-PEESE pooled g of one strategy (``summary``: its ``small_study_summary``)."""
-    table = (summary if summary is not None else small_study_summary(fit)).set_index("method")
-    out = []
-    for method, what in (("3PSM", "3PSM (selection model) pooled g"), ("PET-PEESE", "PET-PEESE pooled g")):
-        r = table.loc[method]
-        if not bool(r["estimable"]):
-            out.append(dict(analysis="small-study effects", setting=strategy, quantity=what, k=fit.k,
-                            note=str(r["reason"])))
-            continue
-        out.append(dict(analysis="small-study effects", setting=strategy, quantity=what, k=int(r["k"]),
-                        estimate=r["estimate"], ci_low=r["ci_low"], ci_high=r["ci_high"], pvalue=r["pvalue"],
-                        note=(str(r["reason"]).rstrip(".") + "; " if r["reason"] else "") +
-                             f"unadjusted g {fit.estimate:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"))
-    return out
-
-
-def _adjusted_contrast_row(contrast: ContrastResult) -> dict:
-    """The contrast at equal precision: ``rma(yi, vi, mods = ~ comparison + sqrt(vi))``, minus the
-    comparison coefficient (Egger-type adjustment of a meta-regression; no selection model with moderators)."""
-    setting = "the contrast adjusted for sqrt(vi) (Egger-type meta-regression)"
-    rows = contrast.rows
-    base = dict(analysis="small-study effects", setting=setting, quantity="difference")
-    if len(rows) < 10 or contrast.model_combined is None:
-        return {**base, "note": f"k = {len(rows)}: fewer than 10 trials, not estimated"}
-    data = rows.assign(_comparison=(rows["strategy"].astype(str) != contrast.reference).to_numpy(dtype=float),
-                       _sei=np.sqrt(rows["vi"].to_numpy(float)))
-    k_ref = int((data["_comparison"] == 0).sum())
-    try:
-        fit = meta_regress(data, "~ _comparison + _sei", method=contrast.method, test=contrast.test)
-    except ValueError as e:
-        return {**base, "note": f"not estimable: {e}"}
-    j = fit.names.index("_comparison")
-    est = coef_difference(fit, j, inference=contrast.test, tau2=fit.tau2, k=fit.k)
-    v, _ = verdict(est["difference"], est["ci_low"], est["ci_high"], k_reference=k_ref, k_comparison=len(data) - k_ref,
-                   delta=contrast.delta)
-    return {**base, "k": fit.k, "k_reference": k_ref, "k_comparison": len(data) - k_ref,
-            "estimate": est["difference"], "ci_low": est["ci_low"], "ci_high": est["ci_high"], "pvalue": est["pvalue"],
-            "verdict": v, "note": "the difference expected between trials of equal precision"}
-
-
-
 def sensitivity_analyses(
     frame: pd.DataFrame,
     *,
@@ -365,7 +271,7 @@ def sensitivity_analyses(
         rows.append(_combined_row("second-hand numbers", "first-hand rows only",
                                   refit(_subset(frame, (frame["hand"] == "first").fillna(False)))))
 
-    rows += _rob_rows(frame, refit)
+    rows += rob_rows(frame, refit, _combined_row, _subset)
     if flagged is not None:
         out = frame["study_id"].astype(str).isin([str(f) for f in flagged]).to_numpy(dtype=bool)
         compared = frame["strategy"].isin([reference, *others]).fillna(False).to_numpy(dtype=bool)
@@ -414,8 +320,8 @@ def sensitivity_analyses(
     rows += design_rows(frame, reviews, base, lambda a, s, data, note: _combined_row(a, s, refit(data), note=note))
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
-    rows += _bias_rows(pooling, (reference, *others), small_study)
-    rows.append(_adjusted_contrast_row(primary))
+    rows += bias_rows(pooling, (reference, *others), small_study)
+    rows.append(adjusted_contrast_row(primary))
     table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     for col in ("k", "k_reference", "k_comparison"):  # counts, missing where a row has none
         table[col] = int_counts(table[col])

@@ -147,7 +147,7 @@ _SHORT = {"social_support": "enhancing social support", "social_access": "creati
 
 def _others_words(contrast: Any) -> str:
     """The comparison strategies that have trials, in words, and those that have none."""
-    t = contrast.table.set_index("comparison")
+    t = contrast.table.iloc[:-1].set_index("comparison")  # one row per comparison strategy (not the combined)
     have = [s for s in contrast.others if s in t.index and int(t.loc[s, "k_comparison"]) > 0]
     none = [s for s in contrast.others if s not in have]
     text = "those " + _join([_SHORT.get(s, s) for s in have], "and") if have else "the others"
