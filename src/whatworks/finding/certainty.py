@@ -15,9 +15,9 @@ import pandas as pd
 from ..bias import egger_test
 from ..data.schema import STRATEGY_LABELS
 from ..grade import CertaintyTable, GradeInput, GradeRules, certainty_table
-from ..regression import meta_regress
+from ..regression import RegressionResult
 from ..results import MetaResult
-from .contrast import ContrastResult
+from .contrast import ContrastResult, precision_model
 from .select import MASI_STRATEGIES
 from .strategies import StrategyPooling
 
@@ -69,19 +69,14 @@ def _egger_p(fit: MetaResult, rules: GradeRules) -> float:
         return float("nan")
 
 
-def _contrast_egger_p(contrast: ContrastResult, rules: GradeRules) -> float:
-    """Egger's test on the contrast model: ``rma(yi, vi, mods = ~ comparison + sqrt(vi))``, the slope of
-    sqrt(vi) (metafor's ``regtest`` of a model with moderators)."""
-    rows = contrast.rows
-    if len(rows) < rules.min_k_bias or np.ptp(rows["vi"].to_numpy(float)) == 0:
+def _contrast_egger_p(contrast: ContrastResult, rules: GradeRules,
+                      precision: RegressionResult | None = None) -> float:
+    """Egger's test on the contrast model (the sqrt(vi) slope of :func:`precision_model`, metafor's
+    ``regtest`` of a model with moderators) with at least ``min_k_bias`` trials, else NaN."""
+    if len(contrast.rows) < rules.min_k_bias:
         return float("nan")
-    data = rows.assign(_comparison=(rows["strategy"].astype(str) != contrast.reference).to_numpy(dtype=float),
-                       _sei=np.sqrt(rows["vi"].to_numpy(float)))
-    try:
-        fit = meta_regress(data, "~ _comparison + _sei", method=contrast.method, test=contrast.test)
-    except ValueError:
-        return float("nan")
-    return float(np.asarray(fit.pvalue)[fit.names.index("_sei")])
+    fit = precision if precision is not None else precision_model(contrast)[0]
+    return float("nan") if fit is None else float(np.asarray(fit.pvalue)[fit.names.index("_sei")])
 
 
 def strategy_evidence(rows: pd.DataFrame, fit: MetaResult, strategy: str, n: float, *,
@@ -97,7 +92,8 @@ def strategy_evidence(rows: pd.DataFrame, fit: MetaResult, strategy: str, n: flo
 
 
 def contrast_evidence(contrast: ContrastResult, *, adjusted: Sequence[tuple[str, float, float, float]] = (),
-                      rules: GradeRules | None = None) -> GradeInput | None:
+                      rules: GradeRules | None = None, precision: RegressionResult | None = None
+                      ) -> GradeInput | None:
     """The GRADE input of the combined contrast (reference vs the others), or ``None`` when not estimated."""
     model = contrast.model_combined
     if model is None:
@@ -112,7 +108,7 @@ def contrast_evidence(contrast: ContrastResult, *, adjusted: Sequence[tuple[str,
                       n=float(row["n_reference"] + row["n_comparison"]), estimate=float(row["difference"]),
                       ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), i2=float(model.i2),
                       indirect_comparison=True, adjusted=tuple(adjusted),
-                      egger_p=_contrast_egger_p(contrast, rules or GradeRules()),
+                      egger_p=_contrast_egger_p(contrast, rules or GradeRules(), precision),
                       **_trial_inputs(contrast.rows, float(model.tau2)))  # type: ignore[arg-type]
 
 
@@ -124,6 +120,7 @@ def assess_certainty(
     adjusted: Adjusted | None = None,
     rules: GradeRules | None = None,
     expected: Sequence[str] = MASI_STRATEGIES,
+    precision: RegressionResult | None = None,
 ) -> CertaintyTable:
     """GRADE every strategy with at least one trial and the central contrast.
 
@@ -140,6 +137,8 @@ def assess_certainty(
     rules : GradeRules, optional
     expected : sequence of str
         Strategies the question is about: those without any trial are listed as "no evidence".
+    precision : RegressionResult, optional
+        :func:`whatworks.finding.contrast.precision_model` of ``contrast`` (fitted here when absent).
 
     Returns
     -------
@@ -158,7 +157,7 @@ def assess_certainty(
     adjusted = adjusted or {}
     r = rules or GradeRules()
     evidence = []
-    main = contrast_evidence(contrast, adjusted=adjusted.get("contrast", ()), rules=r)
+    main = contrast_evidence(contrast, adjusted=adjusted.get("contrast", ()), rules=r, precision=precision)
     if main is not None:
         evidence.append(main)
     for s, fit in pooling.fits.items():

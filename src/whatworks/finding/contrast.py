@@ -306,8 +306,7 @@ def strategy_contrasts(
     if k_of[reference] > 0 and present and len(data) > 1 + len(present):
         model = meta_regress(data, FACTOR_FORMULA.format(reference=repr(reference)), method=method, test=test, level=level)
     if k_of[reference] > 0 and present and len(data) > 2:
-        binary = data.assign(_comparison=(data["strategy"].astype(str) != reference).to_numpy(dtype=float))
-        combined = meta_regress(binary, COMBINED_FORMULA, method=method, test=test, level=level)
+        combined = meta_regress(with_indicator(data, reference), COMBINED_FORMULA, method=method, test=test, level=level)
 
     rows = []
     for s in others:
@@ -322,6 +321,35 @@ def strategy_contrasts(
     table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
     return ContrastResult(table=table, model=model, model_combined=combined, reference=reference, others=others,
                           delta=delta, method=method, test=test, rows=data)
+
+
+def with_indicator(rows: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """``rows`` with ``_comparison`` = 1 for a row of a comparison strategy, 0 for the reference."""
+    return rows.assign(_comparison=(rows["strategy"].astype(str) != reference).to_numpy(dtype=float))
+
+
+#: The contrast model with the standard error as a moderator (Egger's test of a model with moderators).
+PRECISION_FORMULA = "~ _comparison + _sei"
+
+
+def precision_model(contrast: ContrastResult) -> tuple[RegressionResult | None, str]:
+    """``rma(yi, vi, mods = ~ comparison + sqrt(vi))`` on the contrast's rows, and why not when it cannot be
+    fitted (no combined model, equal sampling variances).
+
+    Its ``_sei`` coefficient is Egger's test of the contrast model (metafor ``regtest``); its
+    ``_comparison`` coefficient is minus the difference expected between trials of equal precision.
+    """
+    rows = contrast.rows
+    if contrast.model_combined is None:
+        return None, "no contrast model"
+    vi = rows["vi"].to_numpy(float)
+    if np.ptp(vi) == 0:
+        return None, "all sampling variances are equal"
+    data = with_indicator(rows, contrast.reference).assign(_sei=np.sqrt(vi))
+    try:
+        return meta_regress(data, PRECISION_FORMULA, method=contrast.method, test=contrast.test), ""
+    except ValueError as e:
+        return None, str(e)
 
 
 def level_name(reference: str, level: str) -> str:

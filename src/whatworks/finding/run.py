@@ -14,7 +14,7 @@ from ..smallstudy import small_study_summary
 from .certainty import assess_certainty, selection_adjusted
 from .claims import ClaimsResult, claims_table
 from .compare import ComparisonResult, compare_published
-from .contrast import DELTA, ContrastResult, strategy_contrasts
+from .contrast import DELTA, ContrastResult, precision_model, strategy_contrasts
 from .dependence import DependenceResult, dependence_analysis
 from .outliers import OutlierResult, strategy_outliers
 from .select import MASI_STRATEGIES, primary_frame, selection_table
@@ -157,12 +157,13 @@ def run_finding(
     dependence = dependence_analysis(contrast)
     outliers = strategy_outliers(primary, pooling)
     small = {s: small_study_summary(fit) for s, fit in pooling.fits.items()}
+    precision = precision_model(contrast)[0]  # read by the sensitivity table and GRADE's publication bias
     sensitivity = sensitivity_analyses(primary, reviews=frame, pooling=pooling, contrast=contrast, dependence=dependence.table,
                                        reference=reference, others=others, method=method, test=test, delta=delta,
                                        settings=settings, flagged=outliers.flagged["study_id"].tolist(),
-                                       small_study=small)
+                                       small_study=small, precision=precision)
     claims = claims_table(primary, contrast, reviews=frame, method=method, test=test)
-    certainty = assess_certainty(primary, pooling, contrast, adjusted=selection_adjusted(small))
+    certainty = assess_certainty(primary, pooling, contrast, adjusted=selection_adjusted(small), precision=precision)
     comparison = None
     if pooled is not None:
         comparison = compare_published(pooling, pooled, reviews=frame, catalogue=catalogue, primary=primary)

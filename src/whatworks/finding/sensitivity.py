@@ -191,6 +191,7 @@ def sensitivity_analyses(
     settings: EffectSettings | None = None,
     flagged: Sequence[str] | None = None,
     small_study: Mapping[str, pd.DataFrame] | None = None,
+    precision: RegressionResult | None = None,
 ) -> SensitivityResult:
     """Every sensitivity analysis of the combined contrast, as one table.
 
@@ -217,6 +218,8 @@ def sensitivity_analyses(
         (:func:`whatworks.finding.outliers.strategy_outliers`); a row refits without them.
     small_study : mapping of str -> DataFrame, optional
         :func:`whatworks.small_study_summary` per strategy (computed where absent).
+    precision : RegressionResult, optional
+        :func:`whatworks.finding.contrast.precision_model` of the primary contrast (fitted when absent).
 
     Returns
     -------
@@ -321,7 +324,7 @@ def sensitivity_analyses(
 
     pooling = pooling if pooling is not None else pool_strategies(frame, method=method, test=test)
     rows += bias_rows(pooling, (reference, *others), small_study)
-    rows.append(adjusted_contrast_row(primary))
+    rows.append(adjusted_contrast_row(primary, precision))
     table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     for col in ("k", "k_reference", "k_comparison"):  # counts, missing where a row has none
         table[col] = int_counts(table[col])

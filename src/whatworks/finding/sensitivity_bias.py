@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..bias import egger_test, trim_and_fill
-from ..regression import meta_regress
+from ..regression import RegressionResult
 from ..results import MetaResult
 from ..smallstudy import small_study_summary
-from .contrast import ContrastResult, coef_difference, verdict
+from .contrast import ContrastResult, coef_difference, precision_model, verdict
 from .strategies import StrategyPooling
 
 #: Minimum k for Egger's test and trim and fill per strategy.
@@ -85,25 +85,23 @@ def _adjusted_rows(fit: MetaResult, strategy: str, summary: pd.DataFrame | None 
     return out
 
 
-def adjusted_contrast_row(contrast: ContrastResult) -> dict:
-    """The contrast at equal precision: ``rma(yi, vi, mods = ~ comparison + sqrt(vi))``, minus the
-    comparison coefficient (Egger-type adjustment of a meta-regression; no selection model with moderators)."""
+def adjusted_contrast_row(contrast: ContrastResult, precision: RegressionResult | None = None) -> dict:
+    """The contrast at equal precision: minus the comparison coefficient of :func:`precision_model`
+    (``rma(yi, vi, mods = ~ comparison + sqrt(vi))``; fitted here when not given). An Egger-type adjustment
+    of a meta-regression: no selection model with moderators is implemented."""
     setting = "the contrast adjusted for sqrt(vi) (Egger-type meta-regression)"
     rows = contrast.rows
     base = dict(analysis="small-study effects", setting=setting, quantity="difference")
     if len(rows) < 10 or contrast.model_combined is None:
         return {**base, "note": f"k = {len(rows)}: fewer than 10 trials, not estimated"}
-    data = rows.assign(_comparison=(rows["strategy"].astype(str) != contrast.reference).to_numpy(dtype=float),
-                       _sei=np.sqrt(rows["vi"].to_numpy(float)))
-    k_ref = int((data["_comparison"] == 0).sum())
-    try:
-        fit = meta_regress(data, "~ _comparison + _sei", method=contrast.method, test=contrast.test)
-    except ValueError as e:
-        return {**base, "note": f"not estimable: {e}"}
+    fit, why = (precision, "") if precision is not None else precision_model(contrast)
+    if fit is None:
+        return {**base, "note": f"not estimable: {why}"}
+    k_ref = int((rows["strategy"].astype(str) == contrast.reference).sum())
     j = fit.names.index("_comparison")
     est = coef_difference(fit, j, inference=contrast.test, tau2=fit.tau2, k=fit.k)
-    v, _ = verdict(est["difference"], est["ci_low"], est["ci_high"], k_reference=k_ref, k_comparison=len(data) - k_ref,
+    v, _ = verdict(est["difference"], est["ci_low"], est["ci_high"], k_reference=k_ref, k_comparison=len(rows) - k_ref,
                    delta=contrast.delta)
-    return {**base, "k": fit.k, "k_reference": k_ref, "k_comparison": len(data) - k_ref,
+    return {**base, "k": fit.k, "k_reference": k_ref, "k_comparison": len(rows) - k_ref,
             "estimate": est["difference"], "ci_low": est["ci_low"], "ci_high": est["ci_high"], "pvalue": est["pvalue"],
             "verdict": v, "note": "the difference expected between trials of equal precision"}
